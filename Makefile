@@ -1,0 +1,40 @@
+# data-ops: every target is idempotent; `demo` and `test` run `setup` themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/uv/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+export DATA_OPS_LAKEHOUSE ?= $(CURDIR)/.lakehouse
+
+.PHONY: help setup demo test lint docs bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup:  ## install uv, the pinned Python environment and the Delta jars (offline once done)
+	@if [ ! -x "$(UV)" ]; then \
+		echo "installing uv $(UV_VERSION) into .tools/uv"; \
+		python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv uv==$(UV_VERSION); \
+	fi
+	@$(UV) sync --frozen --quiet
+	@$(RUN) python -m python_ingest.jars >/dev/null
+	@echo "setup: ok (uv $$($(UV) --version | cut -d' ' -f2), Delta jars cached in .cache/jars)"
+
+demo: setup  ## generate data, ingest it and build silver + gold on the local target
+	@$(RUN) python -m tools.demo
+
+test: setup  ## lint + type checks + unittest suites + local dbt build; ends with `N passed, N failed`
+	@$(RUN) python -m tests.run
+
+lint: setup  ## ruff, mypy and sqlfluff only
+	@$(RUN) python -m tests.run --lint-only
+
+docs: setup  ## dbt docs site for the local target, in target/
+	@$(RUN) dbt docs generate --target local
+
+bench: setup  ## ingestion throughput against a bare Spark write of the same files
+	@$(RUN) python -m tools.bench
+
+clean:  ## remove local lakehouse, dbt target and caches (keeps .venv and the jar cache)
+	rm -rf .lakehouse target dbt_packages logs dist .mypy_cache .ruff_cache

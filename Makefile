@@ -17,7 +17,7 @@ setup:  ## install uv, the pinned Python environment and the Delta jars (offline
 		echo "installing uv $(UV_VERSION) into .tools/uv"; \
 		python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv uv==$(UV_VERSION); \
 	fi
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --offline 2>/dev/null || $(UV) sync --frozen --quiet
 	@$(RUN) python -m python_ingest.jars >/dev/null
 	@echo "setup: ok (uv $$($(UV) --version | cut -d' ' -f2), Delta jars cached in .cache/jars)"
 

@@ -1,0 +1,533 @@
+"""Contract-driven bronze ingestion: every delivered file loaded exactly once, nothing lost.
+
+Per table: discover delivered files, compare them with the ingestion ledger (a Delta table),
+fingerprint the new ones (size, mtime, SHA-256), and load each new file in its own Delta commit
+made idempotent with ``txnAppId``/``txnVersion``. The appId is derived from the file's content
+hash, so a run killed between the data commit and the ledger commit re-writes the file on the
+next run, Delta recognises the transaction and skips it, and the ledger is completed. Rows that
+cannot enter bronze go to ``<table>_quarantine`` with their raw text; whole files that cannot be
+read are recorded as failed. For every file: rows read = rows loaded + rows quarantined.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
+
+from python_ingest.contract import FileFormat, TableContract, format_for_file
+from python_ingest.errors import ConfigError, ContractError
+from python_ingest.faults import crash_during_spark_job, crash_point
+from python_ingest.logs import PipelineLogger
+from python_ingest.naming import Names
+from python_ingest.readers import UnreadableFileError, read_delivered_file
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = [
+    "LEDGER_TABLE",
+    "DeliveredFile",
+    "FileOutcome",
+    "Ingestor",
+    "TableResult",
+    "check_landing_dirs",
+    "discover_files",
+    "is_delivered",
+    "landing_dir",
+    "new_run_id",
+]
+
+LEDGER_TABLE = ("bronze", "ingest_ledger")
+LANDING_VOLUME = ("bronze", "external")
+_QUARANTINE_LINE_LOOKUP_LIMIT = 100_000
+_HASH_CHUNK = 8 * 1024 * 1024
+FileStatus = Literal["loaded", "duplicate", "failed"]
+
+_LEDGER_SCHEMA = (
+    "table_name string, file_path string, file_size bigint, file_modified_at timestamp, "
+    "content_sha256 string, file_format string, status string, rows_read bigint, "
+    "rows_loaded bigint, rows_quarantined bigint, run_id string, message string, "
+    "recorded_at timestamp"
+)
+_QUARANTINE_SCHEMA = (
+    "_source_file string, _source_file_modified_at timestamp, _line_number bigint, "
+    "_record_offset bigint, _quarantine_reason string, _raw_record string, "
+    "_ingested_at timestamp, _ingest_run_id string"
+)
+
+
+def new_run_id() -> str:
+    """Sortable, unique run id: UTC timestamp plus a random suffix."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class DeliveredFile:
+    path: Path
+    size: int
+    modified_at: dt.datetime
+    fmt: FileFormat | None
+
+    @property
+    def identity(self) -> tuple[str, int, dt.datetime]:
+        return (str(self.path), self.size, self.modified_at)
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    status: FileStatus
+    sha256: str = ""
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+    duration_ms: int = 0
+
+
+@dataclass
+class TableResult:
+    table: str
+    files_seen: int = 0
+    files_skipped: int = 0
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def total(self, attr: Literal["rows_read", "rows_loaded", "rows_quarantined"]) -> int:
+        return sum(getattr(o, attr) for o in self.outcomes)
+
+
+def landing_dir(names: Names, contract: TableContract) -> Path:
+    """Landing folder of a table: a folder of the bronze ``external`` volume."""
+    return names.volume_dir(*LANDING_VOLUME) / contract.ingestion.landing_folder
+
+
+def check_landing_dirs(names: Names, contracts: Sequence[TableContract]) -> None:
+    """Fail before any write when a contract's landing folder is missing."""
+    for contract in contracts:
+        landing = landing_dir(names, contract)
+        if not landing.is_dir():
+            raise ConfigError(
+                f"landing folder {str(landing)!r} of {contract.domain}.{contract.table} does "
+                "not exist; create it (or deliver files into it), or fix "
+                f"ingestion.landing_folder in {contract.path}"
+            )
+
+
+def is_delivered(relative: Path) -> bool:
+    """False for files still being written or hidden: ``_x``, ``.x``, ``*.tmp``, ``*.partial``."""
+    if any(part.startswith(("_", ".")) for part in relative.parts):
+        return False
+    return not relative.name.endswith((".tmp", ".partial"))
+
+
+def discover_files(landing: Path) -> list[DeliveredFile]:
+    """Delivered files under the landing folder (subfolders included), oldest first."""
+    found: list[DeliveredFile] = []
+    for path in landing.rglob("*"):
+        if not path.is_file() or not is_delivered(path.relative_to(landing)):
+            continue
+        stat = path.stat()
+        modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
+        found.append(DeliveredFile(path, stat.st_size, modified, format_for_file(path)))
+    return sorted(found, key=lambda f: (f.modified_at, str(f.path)))
+
+
+def fingerprint(path: Path, *, check_utf8: bool) -> tuple[str, str | None]:
+    """SHA-256 of the bytes and, when asked, where they stop being UTF-8 (one read pass)."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    problem: str | None = None
+    offset = 0
+    lines = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+            if check_utf8 and problem is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as err:
+                    bad = chunk[err.start : err.start + 4]
+                    line = lines + chunk.count(b"\n", 0, err.start)
+                    problem = (
+                        f"not valid UTF-8: byte {bad[:1]!r} at offset {offset + err.start} "
+                        f"(line {line}); re-deliver the file "
+                        "as UTF-8 or declare its encoding in reader_options"
+                    )
+                lines += chunk.count(b"\n")
+            offset += len(chunk)
+    if check_utf8 and problem is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            problem = "not valid UTF-8: the file ends inside a multi-byte character"
+    return digest.hexdigest(), problem
+
+
+def _line_numbers(path: Path, raw_records: Sequence[str | None]) -> list[int | None]:
+    """1-based line where each raw record starts (first occurrence not yet claimed)."""
+    wanted: dict[str, list[int]] = {}
+    for i, raw in enumerate(raw_records):
+        if raw:
+            first = raw.splitlines()[0] if raw.splitlines() else raw
+            wanted.setdefault(first.rstrip("\r"), []).append(i)
+    result: list[int | None] = [None] * len(raw_records)
+    if not wanted:
+        return result
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
+        for number, line in enumerate(handle, start=1):
+            key = line.rstrip("\r\n")
+            slots = wanted.get(key)
+            if slots:
+                result[slots.pop(0)] = number
+                if not slots:
+                    del wanted[key]
+                    if not wanted:
+                        break
+    return result
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class Ingestor:
+    """Loads the delivered files of bronze tables for one catalog within one run."""
+
+    def __init__(
+        self,
+        spark: SparkSession,
+        names: Names,
+        logger: PipelineLogger,
+        *,
+        retry_failed: bool = False,
+    ) -> None:
+        self.spark = spark
+        self.names = names
+        self.logger = logger
+        self.run_id = logger.run_id
+        self.retry_failed = retry_failed
+        self.ingested_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        self.ledger_table = names.table(*LEDGER_TABLE)
+
+    # -- tables -------------------------------------------------------------------------------
+
+    def landing_dir(self, contract: TableContract) -> Path:
+        return landing_dir(self.names, contract)
+
+    def bronze_table(self, contract: TableContract) -> str:
+        return self.names.table(contract.schema_name, contract.table)
+
+    def quarantine_table(self, contract: TableContract) -> str:
+        return self.names.table(contract.schema_name, f"{contract.table}_quarantine")
+
+    def ensure_tables(self, contract: TableContract) -> None:
+        """Create bronze, quarantine and ledger tables; add newly declared columns."""
+        self.spark.sql(f"create schema if not exists {self.names.schema(contract.schema_name)}")
+        table = self.bronze_table(contract)
+        columns = [
+            f"`{c.name}` {c.data_type} comment {_sql_string(c.description)}"
+            for c in contract.columns
+        ] + [
+            "`_source_file` string comment 'Path of the delivered file this row came from.'",
+            "`_source_file_modified_at` timestamp comment 'Modification time of that file.'",
+            "`_ingested_at` timestamp comment 'UTC time of the ingestion run.'",
+            "`_ingest_run_id` string comment 'Id of the ingestion run (joins pipeline_logs).'",
+            "`_rescued_data` string comment 'JSON of values that did not fit the contract.'",
+        ]
+        if not self.spark.catalog.tableExists(table):
+            self.spark.sql(
+                f"create table if not exists {table} ({', '.join(columns)}) using delta "
+                f"comment {_sql_string(contract.description)}"
+            )
+        else:
+            existing = {f.name: f.dataType for f in self.spark.table(table).schema.fields}
+            added = [c for c in contract.columns if c.name not in existing]
+            changed = [
+                c.name
+                for c in contract.columns
+                if c.name in existing and existing[c.name] != c.spark_type
+            ]
+            if changed:
+                raise ContractError(
+                    f"{contract.path}: table {contract.table!r} declares new types for existing "
+                    f"bronze columns {changed}; bronze is append-only history, so add a new "
+                    "column instead of changing a type"
+                )
+            if added:
+                ddl = ", ".join(f"`{c.name}` {c.data_type}" for c in added)
+                self.spark.sql(f"alter table {table} add columns ({ddl})")
+        self.spark.sql(
+            f"create table if not exists {self.quarantine_table(contract)} ({_QUARANTINE_SCHEMA}) "
+            f"using delta comment 'Rows of {contract.table} files that could not enter bronze.'"
+        )
+        self.spark.sql(
+            f"create table if not exists {self.ledger_table} ({_LEDGER_SCHEMA}) using delta "
+            "comment 'One row per delivered file and outcome: exactly-once bookkeeping.'"
+        )
+
+    # -- ledger -------------------------------------------------------------------------------
+
+    def _ledger_state(
+        self, contract: TableContract
+    ) -> tuple[set[tuple[str, int, dt.datetime]], dict[str, str], set[str], dict[str, str]]:
+        rows = (
+            self.spark.table(self.ledger_table)
+            .where(F.col("table_name") == self.bronze_table(contract))
+            .select("file_path", "file_size", "file_modified_at", "content_sha256", "status")
+            .collect()
+        )
+        seen: set[tuple[str, int, dt.datetime]] = set()
+        loaded_hashes: dict[str, str] = {}
+        failed: set[str] = set()
+        last_hash_by_path: dict[str, str] = {}
+        for row in rows:
+            identity = (row.file_path, row.file_size, row.file_modified_at)
+            if row.status == "failed":
+                failed.add(f"{identity}")
+                if not self.retry_failed:
+                    seen.add(identity)
+            else:
+                seen.add(identity)
+            if row.status == "loaded":
+                loaded_hashes.setdefault(row.content_sha256, row.file_path)
+                last_hash_by_path[row.file_path] = row.content_sha256
+        return seen, loaded_hashes, failed, last_hash_by_path
+
+    def _record(
+        self, contract: TableContract, file: DeliveredFile, fmt: str, outcome: FileOutcome
+    ) -> None:
+        row = (
+            self.bronze_table(contract),
+            str(file.path),
+            file.size,
+            file.modified_at,
+            outcome.sha256,
+            fmt,
+            outcome.status,
+            outcome.rows_read,
+            outcome.rows_loaded,
+            outcome.rows_quarantined,
+            self.run_id,
+            outcome.message,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        )
+        app_id = (
+            "data-ops-ledger:"
+            + hashlib.sha256(repr((row[0], row[1], row[2], row[3], row[4])).encode()).hexdigest()
+        )
+        (
+            self.spark.createDataFrame([row], schema=_LEDGER_SCHEMA)
+            .write.format("delta")
+            .mode("append")
+            .option("txnAppId", app_id)
+            .option("txnVersion", 1)
+            .saveAsTable(self.ledger_table)
+        )
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def ingest_table(self, contract: TableContract) -> TableResult:
+        table = self.bronze_table(contract)
+        landing = self.landing_dir(contract)
+        check_landing_dirs(self.names, [contract])
+        started = time.monotonic()
+        self.ensure_tables(contract)
+        files = discover_files(landing)
+        seen, loaded_hashes, _failed, last_hash_by_path = self._ledger_state(contract)
+        pending = [f for f in files if f.identity not in seen]
+        result = TableResult(
+            table=table, files_seen=len(files), files_skipped=len(files) - len(pending)
+        )
+        self.logger.log(
+            "discover",
+            "ok",
+            f"{len(files)} delivered file(s) in {landing}, {len(pending)} new",
+            table_name=table,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            files_seen=len(files),
+            files_new=len(pending),
+        )
+        self.logger.flush()
+        for index, file in enumerate(pending, start=1):
+            outcome = self._ingest_file(contract, file, loaded_hashes, last_hash_by_path)
+            result.outcomes.append(outcome)
+            self.logger.log(
+                "load_file",
+                "error" if outcome.status == "failed" else "ok",
+                f"[{index}/{len(pending)}] {file.path.name}: {outcome.status}"
+                + (f" - {outcome.message}" if outcome.message else ""),
+                table_name=table,
+                data_file=str(file.path),
+                rows_read=outcome.rows_read,
+                rows_loaded=outcome.rows_loaded,
+                rows_quarantined=outcome.rows_quarantined,
+                duration_ms=outcome.duration_ms,
+                file_status=outcome.status,
+            )
+        self.logger.flush()
+        return result
+
+    def _ingest_file(
+        self,
+        contract: TableContract,
+        file: DeliveredFile,
+        loaded_hashes: dict[str, str],
+        last_hash_by_path: dict[str, str],
+    ) -> FileOutcome:
+        started = time.monotonic()
+        fmt = file.fmt
+        check_utf8 = fmt in ("csv", "json") and (
+            contract.options_for(fmt).get("encoding", "UTF-8").replace("-", "").upper() == "UTF8"
+        )
+        sha, encoding_problem = fingerprint(file.path, check_utf8=check_utf8)
+        outcome = FileOutcome(path=file.path, status="failed", sha256=sha)
+        previous = last_hash_by_path.get(str(file.path))
+        changed = previous is not None and previous != sha
+        if sha in loaded_hashes:
+            outcome.status = "duplicate"
+            outcome.message = (
+                f"same bytes as {loaded_hashes[sha]} (sha256 {sha[:12]}...), already loaded; "
+                "not loaded again"
+            )
+        elif fmt is None or fmt not in contract.ingestion.formats:
+            outcome.message = (
+                f"file type {file.path.suffix!r} is not one of the table's formats "
+                f"{list(contract.ingestion.formats)}; deliver .csv/.json/.jsonl/.parquet as "
+                "declared, or add the format to the contract"
+            )
+        elif file.size == 0:
+            outcome.message = "empty file (0 bytes); re-deliver it with its content"
+        elif encoding_problem:
+            outcome.message = encoding_problem
+        else:
+            try:
+                self._load(contract, file, fmt, sha, outcome)
+                outcome.status = "loaded"
+                loaded_hashes[sha] = str(file.path)
+                last_hash_by_path[str(file.path)] = sha
+                if changed:
+                    outcome.message = (
+                        f"changed file at a known path (previous sha256 {previous[:12]}...): "
+                        "loaded as a new delivery"
+                    ) + (f"; {outcome.message}" if outcome.message else "")
+            except UnreadableFileError as err:
+                outcome.message = str(err)
+            except Exception as err:  # noqa: BLE001 - one bad file must not stop the run
+                outcome.message = f"{file.path}: load failed: {str(err).splitlines()[0][:500]}"
+        outcome.duration_ms = int((time.monotonic() - started) * 1000)
+        crash_point("before_ledger_commit")
+        self._record(contract, file, fmt or "unknown", outcome)
+        return outcome
+
+    def _load(
+        self,
+        contract: TableContract,
+        file: DeliveredFile,
+        fmt: FileFormat,
+        sha: str,
+        outcome: FileOutcome,
+    ) -> None:
+        parsed = read_delivered_file(self.spark, file.path, fmt, contract)
+        outcome.message = "; ".join(parsed.notes)
+        meta = {
+            "_source_file": F.lit(str(file.path)),
+            "_source_file_modified_at": F.lit(file.modified_at).cast("timestamp"),
+            "_ingested_at": F.lit(self.ingested_at).cast("timestamp"),
+            "_ingest_run_id": F.lit(self.run_id),
+        }
+        df = parsed.df.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            try:
+                counts = df.agg(
+                    F.count(F.lit(1)).alias("read"),
+                    F.count_if(F.col("_quarantine_reason").isNull()).alias("good"),
+                ).first()
+            except Exception as err:
+                raise UnreadableFileError(
+                    f"{file.path}: cannot be read as {fmt}: {str(err).splitlines()[0][:500]}"
+                ) from err
+            assert counts is not None
+            outcome.rows_read = int(counts["read"])
+            outcome.rows_loaded = int(counts["good"])
+            outcome.rows_quarantined = outcome.rows_read - outcome.rows_loaded
+            app_id = f"data-ops:{self.bronze_table(contract)}:{sha}"
+            if outcome.rows_loaded:
+                good = df.where(F.col("_quarantine_reason").isNull()).select(
+                    *contract.column_names,
+                    *[v.alias(k) for k, v in meta.items()],
+                    "_rescued_data",
+                )
+                crash_during_spark_job("during_data_write", self.spark.sparkContext.statusTracker())
+                self._append(good, self.bronze_table(contract), app_id)
+            if outcome.rows_quarantined:
+                self._write_quarantine(contract, file, df, meta, app_id)
+            crash_point("after_data_commit")
+        finally:
+            df.unpersist()
+
+    def _append(self, df: DataFrame, table: str, app_id: str) -> None:
+        (
+            df.write.format("delta")
+            .mode("append")
+            .option("txnAppId", app_id)
+            .option("txnVersion", 1)
+            .saveAsTable(table)
+        )
+
+    def _write_quarantine(
+        self,
+        contract: TableContract,
+        file: DeliveredFile,
+        df: DataFrame,
+        meta: dict[str, object],
+        app_id: str,
+    ) -> None:
+        bad = df.where(F.col("_quarantine_reason").isNotNull()).select(
+            "_quarantine_reason", "_raw_record", "_record_index"
+        )
+        rows = bad.limit(_QUARANTINE_LINE_LOOKUP_LIMIT + 1).collect()
+        if len(rows) <= _QUARANTINE_LINE_LOOKUP_LIMIT:
+            if file.fmt == "parquet":
+                lines: list[int | None] = [None] * len(rows)
+            else:
+                lines = _line_numbers(file.path, [r["_raw_record"] for r in rows])
+            records = [
+                (
+                    str(file.path),
+                    file.modified_at,
+                    line,
+                    row["_record_index"],
+                    row["_quarantine_reason"],
+                    row["_raw_record"],
+                    self.ingested_at,
+                    self.run_id,
+                )
+                for row, line in zip(rows, lines, strict=True)
+            ]
+            out = self.spark.createDataFrame(records, schema=_QUARANTINE_SCHEMA)
+        else:
+            out = bad.select(
+                F.lit(str(file.path)).alias("_source_file"),
+                F.lit(file.modified_at).cast("timestamp").alias("_source_file_modified_at"),
+                F.lit(None).cast("bigint").alias("_line_number"),
+                F.col("_record_index").alias("_record_offset"),
+                "_quarantine_reason",
+                "_raw_record",
+                F.lit(self.ingested_at).cast("timestamp").alias("_ingested_at"),
+                F.lit(self.run_id).alias("_ingest_run_id"),
+            )
+        self._append(out, self.quarantine_table(contract), app_id)

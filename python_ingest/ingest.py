@@ -12,8 +12,10 @@ read are recorded as failed. For every file: rows read = rows loaded + rows quar
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import hashlib
+import io
 import time
 import uuid
 from collections.abc import Sequence
@@ -29,7 +31,7 @@ from python_ingest.errors import ConfigError, ContractError
 from python_ingest.faults import crash_during_spark_job, crash_point
 from python_ingest.logs import PipelineLogger
 from python_ingest.naming import Names
-from python_ingest.readers import UnreadableFileError, read_delivered_file
+from python_ingest.readers import UnreadableFileError, csv_dialect, read_delivered_file
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -178,25 +180,47 @@ def fingerprint(path: Path, *, check_utf8: bool) -> tuple[str, str | None]:
 
 
 def _line_numbers(path: Path, raw_records: Sequence[str | None]) -> list[int | None]:
-    """1-based line where each raw record starts (first occurrence not yet claimed)."""
+    """1-based line of each raw JSON record (one per line; first unclaimed occurrence)."""
     wanted: dict[str, list[int]] = {}
     for i, raw in enumerate(raw_records):
         if raw:
-            first = raw.splitlines()[0] if raw.splitlines() else raw
-            wanted.setdefault(first.rstrip("\r"), []).append(i)
+            wanted.setdefault(raw.rstrip("\r\n"), []).append(i)
     result: list[int | None] = [None] * len(raw_records)
-    if not wanted:
-        return result
     with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
         for number, line in enumerate(handle, start=1):
-            key = line.rstrip("\r\n")
-            slots = wanted.get(key)
+            if not wanted:
+                break
+            slots = wanted.get(line.rstrip("\r\n"))
             if slots:
                 result[slots.pop(0)] = number
                 if not slots:
-                    del wanted[key]
-                    if not wanted:
-                        break
+                    del wanted[line.rstrip("\r\n")]
+    return result
+
+
+def _csv_line_numbers(
+    path: Path, raw_records: Sequence[str | None], options: dict[str, str]
+) -> list[int | None]:
+    """1-based line where each raw CSV record starts, matched on its parsed fields."""
+    dialect = csv_dialect(options)
+    wanted: dict[tuple[str, ...], list[int]] = {}
+    for i, raw in enumerate(raw_records):
+        if raw:
+            fields = next(csv.reader(io.StringIO(raw, newline=""), **dialect), [])
+            wanted.setdefault(tuple(fields), []).append(i)
+    result: list[int | None] = [None] * len(raw_records)
+    with path.open("r", encoding=options.get("encoding", "UTF-8"), newline="") as handle:
+        reader = csv.reader(handle, **dialect)
+        start = 1
+        for fields in reader:
+            if not wanted:
+                break
+            slots = wanted.get(tuple(fields))
+            if slots:
+                result[slots.pop(0)] = start
+                if not slots:
+                    del wanted[tuple(fields)]
+            start = reader.line_num + 1
     return result
 
 
@@ -501,10 +525,13 @@ class Ingestor:
         )
         rows = bad.limit(_QUARANTINE_LINE_LOOKUP_LIMIT + 1).collect()
         if len(rows) <= _QUARANTINE_LINE_LOOKUP_LIMIT:
-            if file.fmt == "parquet":
-                lines: list[int | None] = [None] * len(rows)
+            raws = [r["_raw_record"] for r in rows]
+            if file.fmt == "csv":
+                lines = _csv_line_numbers(file.path, raws, contract.options_for("csv"))
+            elif file.fmt == "json":
+                lines = _line_numbers(file.path, raws)
             else:
-                lines = _line_numbers(file.path, [r["_raw_record"] for r in rows])
+                lines = [None] * len(rows)
             records = [
                 (
                     str(file.path),

@@ -18,7 +18,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -30,7 +30,13 @@ from python_ingest.errors import DataError
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["WORK_COLUMNS", "ParsedFile", "UnreadableFileError", "read_delivered_file"]
+__all__ = [
+    "WORK_COLUMNS",
+    "ParsedFile",
+    "UnreadableFileError",
+    "csv_dialect",
+    "read_delivered_file",
+]
 
 WORK_COLUMNS = ("_rescued_data", "_quarantine_reason", "_raw_record", "_record_index")
 _CORRUPT = "_corrupt_record"
@@ -133,19 +139,22 @@ def _finish(
     return out
 
 
+def csv_dialect(options: dict[str, str]) -> dict[str, Any]:
+    """Python ``csv`` settings equivalent to the contract's Spark CSV options."""
+    quote = options.get("quote", '"')
+    escape = options.get("escape", '"')
+    return {
+        "delimiter": options.get("sep", ","),
+        "quotechar": quote,
+        "escapechar": None if escape == quote else escape,
+        "doublequote": escape == quote,
+    }
+
+
 def _csv_header(path: Path, options: dict[str, str]) -> list[str]:
     encoding = options.get("encoding", "UTF-8")
     with path.open("r", encoding=encoding, newline="") as handle:
-        reader = csv.reader(
-            handle,
-            delimiter=options.get("sep", ","),
-            quotechar=options.get("quote", '"'),
-            escapechar=None
-            if options.get("escape", '"') == options.get("quote", '"')
-            else options.get("escape"),
-            doublequote=options.get("escape", '"') == options.get("quote", '"'),
-        )
-        return next(reader, [])
+        return next(csv.reader(handle, **csv_dialect(options)), [])
 
 
 def _read_csv(spark: SparkSession, path: Path, contract: TableContract) -> ParsedFile:
@@ -187,6 +196,17 @@ def _read_csv(spark: SparkSession, path: Path, contract: TableContract) -> Parse
         F.col(_CORRUPT).isNotNull(),
         F.lit(f"malformed_csv_record: expected {len(header)} fields as in the header"),
     )
+    # Raw text for quarantine: Spark's own text for malformed records, else the parsed fields
+    # written back as CSV (same separator and quote), which the line lookup parses again.
+    rewritten = F.to_csv(
+        F.struct(*[F.col(p) for p in positional]),
+        {
+            "sep": options.get("sep", ","),
+            "quote": options.get("quote", '"'),
+            "escape": options.get("escape", '"'),
+            "nullValue": "",
+        },
+    )
     select = _finish(
         {n: c for n, c in by_name.items() if n in declared},
         contract,
@@ -194,7 +214,7 @@ def _read_csv(spark: SparkSession, path: Path, contract: TableContract) -> Parse
         extras,
         None,
         reason,
-        F.col(_CORRUPT),
+        F.coalesce(F.col(_CORRUPT), rewritten),
         F.lit(None).cast("bigint"),
     )
     return ParsedFile(df.select(*select), "csv", tuple(notes))

@@ -60,9 +60,7 @@ def unit_tests(pattern: str | None) -> unittest.TestResult:
     loader = unittest.TestLoader()
     suite = loader.discover(str(REPO / "tests"), pattern="test_*.py", top_level_dir=str(REPO))
     if pattern:
-        suite = unittest.TestSuite(
-            t for t in _flatten(suite) if pattern in t.id()
-        )
+        suite = unittest.TestSuite(t for t in _flatten(suite) if pattern in t.id())
     runner = unittest.TextTestRunner(verbosity=2, resultclass=_CountingResult, stream=sys.stdout)
     return runner.run(suite)
 

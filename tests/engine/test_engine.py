@@ -30,18 +30,31 @@ def parse_manifest(project: Path, target: str) -> dict[str, dict[str, object]]:
         env = {**os.environ, **PLACEHOLDER_ENV}
         proc = subprocess.run(
             [
-                sys.executable, "-m", "dbt.cli.main", "parse", "--target", target,
-                "--project-dir", str(project), "--profiles-dir", str(REPO_ROOT),
-                "--target-path", str(out), "--log-path", str(out),
+                sys.executable,
+                "-m",
+                "dbt.cli.main",
+                "parse",
+                "--target",
+                target,
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(REPO_ROOT),
+                "--target-path",
+                str(out),
+                "--log-path",
+                str(out),
             ],
-            env=env, capture_output=True, text=True, check=False, timeout=300,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
         )
         if proc.returncode != 0:
             raise AssertionError(f"dbt parse --target {target} failed:\n{proc.stdout}{proc.stderr}")
         manifest = json.loads((out / "manifest.json").read_text())
-        return {
-            n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"
-        }
+        return {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -54,14 +67,16 @@ class FixtureProjectBuildTest(SparkTestCase):
         super().setUpClass()
         for layer in ("silver", "gold"):
             cls.spark.sql(f"drop schema if exists {layer} cascade")
-        cls.first = run_dbt(["build", "--target", "local", "--vars", "{batch: 1}"],
-                            project_dir=FIXTURE)
+        cls.first = run_dbt(
+            ["build", "--target", "local", "--vars", "{batch: 1}"], project_dir=FIXTURE
+        )
         cls.first_rows = {
             r.event_id: r.loaded_batch
             for r in cls.spark.table("silver.fx_events_incremental").collect()
         }
-        cls.second = run_dbt(["build", "--target", "local", "--vars", "{batch: 2}"],
-                             project_dir=FIXTURE)
+        cls.second = run_dbt(
+            ["build", "--target", "local", "--vars", "{batch: 2}"], project_dir=FIXTURE
+        )
 
     def test_build_succeeds_with_every_node(self) -> None:
         for result in (self.first, self.second):
@@ -71,8 +86,11 @@ class FixtureProjectBuildTest(SparkTestCase):
             self.assertTrue(all(s in ("success", "pass") for s in statuses.values()), statuses)
 
     def test_table_incremental_and_python_models_are_delta(self) -> None:
-        for table in ("silver.fx_events_table", "silver.fx_events_incremental",
-                      "gold.fx_events_python"):
+        for table in (
+            "silver.fx_events_table",
+            "silver.fx_events_incremental",
+            "gold.fx_events_python",
+        ):
             with self.subTest(table=table):
                 detail = self.spark.sql(f"describe detail {table}").first()
                 assert detail is not None
@@ -80,8 +98,10 @@ class FixtureProjectBuildTest(SparkTestCase):
 
     def test_incremental_merge_updates_and_inserts_by_key(self) -> None:
         self.assertEqual(self.first_rows, dict.fromkeys(range(1, 11), 1))
-        rows = {r.event_id: r.loaded_batch
-                for r in self.spark.table("silver.fx_events_incremental").collect()}
+        rows = {
+            r.event_id: r.loaded_batch
+            for r in self.spark.table("silver.fx_events_incremental").collect()
+        }
         # Batch 2 generates ids 1..20; the model merges ids above max(event_id) - 5 = 5.
         expected = {**dict.fromkeys(range(1, 6), 1), **dict.fromkeys(range(6, 21), 2)}
         self.assertEqual(rows, expected)
@@ -89,8 +109,10 @@ class FixtureProjectBuildTest(SparkTestCase):
         self.assertIn("MERGE", {h["operation"] for h in history})
 
     def test_python_model_ran_in_the_session(self) -> None:
-        rows = {r.event_kind_name: r.event_count
-                for r in self.spark.table("gold.fx_events_python").collect()}
+        rows = {
+            r.event_kind_name: r.event_count
+            for r in self.spark.table("gold.fx_events_python").collect()
+        }
         self.assertEqual(rows, {"zero": 6, "one": 7, "two": 7})
 
     def test_dbt_keeps_ansi_on(self) -> None:
@@ -139,7 +161,12 @@ class SetupTest(unittest.TestCase):
         env.pop("MAKEFLAGS", None)
         proc = subprocess.run(
             ["unshare", "--net", "make", "--no-print-directory", "setup"],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False, timeout=120,
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
         )
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertIn("setup: ok", proc.stdout)

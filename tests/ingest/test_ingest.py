@@ -1,0 +1,283 @@
+"""Bronze ingestion end to end on the local engine, with exact counts everywhere."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tests.ingest.base import CUSTOMER_HEADER, IngestTestCase
+
+GOOD_ROWS = (
+    'C1,"Doe, Jane",1980-02-03,10.50,2025-01-01 10:00:00\n'
+    "C2,Smith,1990-05-06,0.00,2025-01-02 11:00:00\n"
+    'C3,"O""Brien",1975-07-08,-3.25,2025-01-03 12:00:00\n'
+)
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+class ExactlyOnceTest(IngestTestCase):
+    def test_rerun_with_no_new_files_adds_nothing(self) -> None:
+        self.deliver("customers_raw", "c1.csv", CUSTOMER_HEADER + GOOD_ROWS)
+        first = self.ingest("customers_raw")["customers_raw"]
+        self.assertEqual([o.status for o in first.outcomes], ["loaded"])
+        version = self.table_version("customers_raw")
+
+        second = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual(second.outcomes, [])
+        self.assertEqual(second.files_skipped, 1)
+        self.assertEqual(len(self.bronze("customers_raw")), 3)
+        self.assertEqual(self.table_version("customers_raw"), version)
+        self.assertEqual(len(self.ledger("customers_raw")), 1)
+
+    def test_same_file_delivered_twice_is_recorded_as_duplicate(self) -> None:
+        self.deliver("customers_raw", "c1.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
+        self.ingest("customers_raw")
+        self.deliver("customers_raw", "c1.csv", CUSTOMER_HEADER + GOOD_ROWS)  # new mtime
+
+        result = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual([o.status for o in result.outcomes], ["duplicate"])
+        self.assertEqual(len(self.bronze("customers_raw")), 3)
+        self.assertEqual([r.status for r in self.ledger("customers_raw")], ["loaded", "duplicate"])
+
+    def test_same_bytes_under_a_new_name_is_a_duplicate(self) -> None:
+        self.deliver("customers_raw", "c1.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
+        self.deliver("customers_raw", "resent/c1_again.csv", CUSTOMER_HEADER + GOOD_ROWS)
+
+        result = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual([o.status for o in result.outcomes], ["loaded", "duplicate"])
+        self.assertIn("same bytes as", result.outcomes[1].message)
+        self.assertEqual(len(self.bronze("customers_raw")), 3)
+        ledger = self.ledger("customers_raw")
+        self.assertEqual(len(ledger), 2)
+        self.assertEqual(ledger[0].content_sha256, ledger[1].content_sha256)
+
+    def test_changed_file_at_the_same_path_is_a_new_delivery(self) -> None:
+        self.deliver("customers_raw", "c1.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
+        self.ingest("customers_raw")
+        self.deliver(
+            "customers_raw",
+            "c1.csv",
+            CUSTOMER_HEADER + "C9,Nine,2000-01-01,9.99,2025-02-01 00:00:00\n",
+        )
+
+        result = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual([o.status for o in result.outcomes], ["loaded"])
+        self.assertIn("changed file at a known path", result.outcomes[0].message)
+        self.assertEqual(len(self.bronze("customers_raw")), 4)
+        self.assertEqual([r.status for r in self.ledger("customers_raw")], ["loaded", "loaded"])
+
+    def test_in_progress_and_hidden_files_are_not_delivered(self) -> None:
+        for name in ("c1.csv.tmp", "c2.csv.partial", "_c3.csv", ".c4.csv", "_staging/c5.csv"):
+            self.deliver("customers_raw", name, CUSTOMER_HEADER + GOOD_ROWS)
+
+        result = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual((result.files_seen, result.outcomes), (0, []))
+        self.assertEqual(len(self.bronze("customers_raw")), 0)
+        self.assertEqual(len(self.ledger("customers_raw")), 0)
+
+
+class CsvTest(IngestTestCase):
+    def test_quoting_and_embedded_newlines_are_kept(self) -> None:
+        self.deliver(
+            "customers_raw",
+            "c.csv",
+            CUSTOMER_HEADER
+            + 'C1,"Line one\nline two, ""quoted""",1980-02-03,1.00,2025-01-01 10:00:00\n',
+        )
+        self.ingest("customers_raw")
+        (row,) = self.bronze("customers_raw")
+        self.assertEqual(row.full_name, 'Line one\nline two, "quoted"')
+        self.assertIsNone(row._rescued_data)
+
+    def test_malformed_rows_go_to_quarantine_and_bad_values_to_rescued_data(self) -> None:
+        content = (
+            CUSTOMER_HEADER
+            + "C1,Good,1980-02-03,1.00,2025-01-01 10:00:00\n"  # line 2
+            + "C2,Too,1980-02-03,1.00,2025-01-01 10:00:00,extra\n"  # line 3: too many fields
+            + "C3,Few\n"  # line 4: too few fields
+            + "C4,BadDate,1990-13-45,12x,2025-01-01 10:00:00\n"  # line 5: bad date + number
+            + ",NoKey,1980-02-03,1.00,2025-01-01 10:00:00\n"  # line 6: missing key
+        )
+        self.deliver("customers_raw", "c.csv", content)
+
+        (outcome,) = self.ingest("customers_raw")["customers_raw"].outcomes
+
+        self.assertEqual(
+            (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined), (5, 2, 3)
+        )
+        rows = {r.customer_id: r for r in self.bronze("customers_raw")}
+        self.assertEqual(sorted(rows), ["C1", "C4"])
+        self.assertIsNone(rows["C4"].birth_date)
+        self.assertIsNone(rows["C4"].balance_amount)
+        self.assertEqual(
+            json.loads(rows["C4"]._rescued_data),
+            {"birth_date": "1990-13-45", "balance_amount": "12x"},
+        )
+        quarantined = [
+            (q._line_number, q._quarantine_reason.split(":")[0])
+            for q in self.quarantine("customers_raw")
+        ]
+        self.assertEqual(
+            quarantined,
+            [(3, "malformed_csv_record"), (4, "malformed_csv_record"), (6, "missing_key")],
+        )
+        self.assertEqual(self.quarantine("customers_raw")[1]._raw_record, "C3,Few")
+        (ledger,) = self.ledger("customers_raw")
+        self.assertEqual((ledger.rows_read, ledger.rows_loaded, ledger.rows_quarantined), (5, 2, 3))
+
+    def test_unknown_extra_column_lands_in_rescued_data(self) -> None:
+        self.deliver(
+            "customers_raw",
+            "c.csv",
+            "customer_id,full_name,loyalty_tier,birth_date,balance_amount,updated_at\n"
+            "C1,Ann,gold,1980-02-03,1.00,2025-01-01 10:00:00\n",
+        )
+        self.ingest("customers_raw")
+        (row,) = self.bronze("customers_raw")
+        self.assertEqual((row.customer_id, str(row.balance_amount)), ("C1", "1.00"))
+        self.assertEqual(json.loads(row._rescued_data), {"loyalty_tier": "gold"})
+
+    def test_header_only_file_loads_zero_rows(self) -> None:
+        self.deliver("customers_raw", "c.csv", CUSTOMER_HEADER)
+        (outcome,) = self.ingest("customers_raw")["customers_raw"].outcomes
+        self.assertEqual((outcome.status, outcome.rows_read), ("loaded", 0))
+        self.assertEqual(len(self.bronze("customers_raw")), 0)
+        self.assertEqual([r.status for r in self.ledger("customers_raw")], ["loaded"])
+
+    def test_empty_file_is_marked_failed(self) -> None:
+        self.deliver("customers_raw", "c.csv", b"")
+        (outcome,) = self.ingest("customers_raw")["customers_raw"].outcomes
+        self.assertEqual(outcome.status, "failed")
+        self.assertIn("empty file", outcome.message)
+        self.assertEqual([r.status for r in self.ledger("customers_raw")], ["failed"])
+
+    def test_non_utf8_bytes_fail_the_file_with_offset(self) -> None:
+        self.deliver(
+            "customers_raw",
+            "c.csv",
+            (CUSTOMER_HEADER + "C1,Jos").encode() + b"\xe9,1980-02-03,1,2025-01-01 10:00:00\n",
+        )
+        self.deliver("customers_raw", "ok.csv", CUSTOMER_HEADER + GOOD_ROWS)
+
+        result = self.ingest("customers_raw")["customers_raw"]
+
+        by_name = {o.path.name: o for o in result.outcomes}
+        self.assertEqual(by_name["c.csv"].status, "failed")
+        self.assertIn("not valid UTF-8", by_name["c.csv"].message)
+        self.assertIn("line 2", by_name["c.csv"].message)
+        self.assertEqual(by_name["ok.csv"].status, "loaded")
+        self.assertEqual(len(self.bronze("customers_raw")), 3)
+
+
+class JsonTest(IngestTestCase):
+    def test_invalid_lines_are_quarantined_with_line_numbers(self) -> None:
+        content = (
+            '{"order_id":"O1","customer_id":"C1","order_date":"2025-01-02",'
+            '"lines":[{"line_number":1,"sku":"A","amount":"1.50"},{"line_number":2,"sku":"B","amount":2}]}\n'
+            "{not json\n"
+            "\n"
+            "[1, 2]\n"
+            '{"order_id":"O2","customer_id":"C1","order_date":"02/01/2025","coupon":"X"}\n'
+        )
+        self.deliver("orders_raw", "o.jsonl", content)
+
+        (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
+
+        self.assertEqual(
+            (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined), (4, 2, 2)
+        )
+        rows = {r.order_id: r for r in self.bronze("orders_raw")}
+        self.assertEqual(
+            [(line.line_number, line.sku, str(line.amount)) for line in rows["O1"].lines],
+            [(1, "A", "1.50"), (2, "B", "2.00")],
+        )
+        self.assertEqual(
+            json.loads(rows["O2"]._rescued_data), {"order_date": "02/01/2025", "coupon": "X"}
+        )
+        self.assertEqual(
+            [(q._line_number, q._raw_record) for q in self.quarantine("orders_raw")],
+            [(2, "{not json"), (4, "[1, 2]")],
+        )
+
+    def test_multi_line_array_document(self) -> None:
+        self.deliver(
+            "orders_raw",
+            "o.json",
+            '[\n  {"order_id": "O1", "customer_id": "C1", "order_date": "2025-01-02",\n'
+            '   "lines": [{"line_number": 1, "sku": "A", "amount": 3}]},\n'
+            '  {"order_id": "O2", "customer_id": "C2", "order_date": "2025-01-03",\n'
+            '   "lines": []}\n]\n',
+        )
+        (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
+        self.assertEqual((outcome.rows_read, outcome.rows_loaded), (2, 2))
+        self.assertEqual(sorted(r.order_id for r in self.bronze("orders_raw")), ["O1", "O2"])
+
+
+class ParquetTest(IngestTestCase):
+    def test_declared_schema_applied_and_extra_columns_rescued(self) -> None:
+        table = pa.table(
+            {
+                "customer_id": ["C1", None],
+                "full_name": ["Ann", "Bob"],
+                "birth_date": pa.array(["1980-02-03", "not a date"]),
+                "balance_amount": pa.array([1.5, 2.25]),
+                "updated_at": pa.array([None, None], type=pa.timestamp("us")),
+                "segment": ["A", "B"],
+            }
+        )
+        self.deliver("customers_raw", "c.parquet", parquet_bytes(table))
+
+        (outcome,) = self.ingest("customers_raw")["customers_raw"].outcomes
+
+        self.assertEqual(
+            (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined), (2, 1, 1)
+        )
+        (row,) = self.bronze("customers_raw")
+        self.assertEqual(
+            (row.customer_id, str(row.birth_date), str(row.balance_amount)),
+            ("C1", "1980-02-03", "1.50"),
+        )
+        self.assertEqual(json.loads(row._rescued_data), {"segment": "A"})
+        (bad,) = self.quarantine("customers_raw")
+        self.assertEqual(
+            (bad._record_offset, bad._quarantine_reason), (1, "missing_key:customer_id")
+        )
+
+    def test_truncated_parquet_fails_and_the_run_continues(self) -> None:
+        good = parquet_bytes(pa.table({"order_id": ["O1"], "customer_id": ["C1"]}))
+        self.deliver("orders_raw", "a_truncated.parquet", good[: len(good) // 2], age_s=60)
+        self.deliver("orders_raw", "b_good.parquet", good)
+
+        result = self.ingest("orders_raw")["orders_raw"]
+
+        self.assertEqual([o.status for o in result.outcomes], ["failed", "loaded"])
+        self.assertIn("not a readable Parquet file", result.outcomes[0].message)
+        self.assertEqual(len(self.bronze("orders_raw")), 1)
+        self.assertEqual([r.status for r in self.ledger("orders_raw")], ["failed", "loaded"])
+
+
+class ReconciliationTest(IngestTestCase):
+    def test_rows_read_equal_loaded_plus_quarantined_for_every_file(self) -> None:
+        self.deliver("customers_raw", "a.csv", CUSTOMER_HEADER + GOOD_ROWS + "C9,x\n", age_s=30)
+        self.deliver("orders_raw", "b.jsonl", '{"order_id":"O1"}\n{oops\n')
+        self.ingest()
+        for table in ("customers_raw", "orders_raw"):
+            bronze = len(self.bronze(table))
+            quarantined = len(self.quarantine(table))
+            for entry in self.ledger(table):
+                self.assertEqual(entry.rows_read, entry.rows_loaded + entry.rows_quarantined)
+            self.assertEqual(sum(e.rows_loaded for e in self.ledger(table)), bronze)
+            self.assertEqual(sum(e.rows_quarantined for e in self.ledger(table)), quarantined)

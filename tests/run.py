@@ -41,7 +41,7 @@ def lint_checks() -> list[tuple[str, bool]]:
         ),
         ("mypy", _check("mypy --strict", [sys.executable, "-m", "mypy"])),
     ]
-    sql_paths = [p for p in ("models", "macros", "tests/dbt") if any((REPO / p).rglob("*.sql"))]
+    sql_paths = [p for p in ("models", "tests/dbt") if any((REPO / p).rglob("*.sql"))]
     if sql_paths:
         results.append(
             (

@@ -65,18 +65,23 @@ class PhiClass(StrEnum):
 class ColumnContract(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(pattern=_IDENT)
+    name: str
     data_type: str
     description: str = Field(min_length=1)
     phi: PhiClass
 
     @field_validator("name")
     @classmethod
-    def _not_metadata(cls, value: str) -> str:
-        if value in METADATA_COLUMNS or value.startswith("_"):
+    def _valid_name(cls, value: str) -> str:
+        if value.startswith("_"):
             raise ValueError(
-                f"{value!r} is reserved for ingestion metadata ({', '.join(METADATA_COLUMNS)}); "
-                "rename the column"
+                f"{value!r}: names starting with '_' are reserved for ingestion metadata "
+                f"({', '.join(METADATA_COLUMNS)}); rename the column"
+            )
+        if not re.match(_IDENT, value):
+            raise ValueError(
+                f"{value!r} is not a snake_case column name (lower-case letters, digits, "
+                "underscores, starting with a letter); rename it in the source declaration"
             )
         return value
 

@@ -22,6 +22,9 @@ from tools.datagen.records import (
 )
 
 T = TypeVar("T")
+_MALFORMED = frozenset(
+    {DefectKind.TOO_MANY_FIELDS, DefectKind.TOO_FEW_FIELDS, DefectKind.MALFORMED_JSON}
+)
 
 __all__ = [
     "add_months",
@@ -129,6 +132,13 @@ def check_kinds(
 def applicable_kinds(
     kinds: frozenset[DefectKind], file_format: FileFormat
 ) -> tuple[DefectKind, ...]:
-    """Kinds this format can carry, in a fixed order so draws stay reproducible."""
+    """Kinds this format can carry, as equally likely tickets in a fixed order.
+
+    Content defects hold two tickets and malformed records one, so unparsable lines stay "a
+    few" beside the other defects; the sorted order keeps draws reproducible.
+    """
     own = TEXT_ONLY_DEFECT_KINDS.get(file_format, frozenset())
-    return tuple(sorted(kind for kind in kinds if kind not in TEXT_ONLY or kind in own))
+    tickets: list[DefectKind] = []
+    for kind in sorted(kind for kind in kinds if kind not in TEXT_ONLY or kind in own):
+        tickets.extend([kind] if kind in _MALFORMED else [kind, kind])
+    return tuple(tickets)

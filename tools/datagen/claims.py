@@ -9,9 +9,12 @@ re-priced (ADJUSTMENT) or voided (REVERSAL: it repeats the voided version's line
 the latest version of a claim is the one that counts, and a REVERSAL means "no claim").
 
 A record is delivered in the file of its ``received_date``'s month; records received after the
-horizon appear when a later run extends it. Amounts obey paid <= allowed <= billed on every clean
-line; denied and pending versions carry allowed = paid = 0.00. In JSON files about 15 % of
-records spell their amounts as strings (``"12.50"``), the rest as numbers with two decimals.
+horizon appear when a later run extends it. Services start in the roster's first month, so the
+first file ramps up (it lacks the claims of earlier services still in the mail).
+
+Amounts obey paid <= allowed <= billed on every clean line; denied and pending versions carry
+allowed = paid = 0.00. In JSON files about 15 % of records spell their amounts as strings
+(``"12.50"``), the rest as numbers with two decimals.
 
 Determinism: each member's claims come from their own stream, replayed month by month from the
 roster's start, and each file's noise and defects from (seed, month).

@@ -294,10 +294,10 @@ def _ssn(rng: random.Random) -> str:
 def _phone(rng: random.Random, style: int) -> str:
     area, line = between(rng, 201, 989), between(rng, 100, 199)
     if style == 0:
-        return f"({area}) 555-0{line - 100:03d}"
+        return f"({area}) 555-{line:04d}"
     if style == 1:
-        return f"{area}-555-0{line - 100:03d}"
-    return f"{area}5550{line - 100:03d}"
+        return f"{area}-555-{line:04d}"
+    return f"{area}555{line:04d}"
 
 
 @functools.cache

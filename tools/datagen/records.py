@@ -123,7 +123,8 @@ class Defect:
     column: str | None
     """Damaged column (``lines.paid_amount`` for a claim line); None for whole-record defects."""
     value: str | None
-    """Injected value as text (None when the value is null); the original for duplicates."""
+    """Injected value as text (None for an injected null); the record's key for a duplicate;
+    the exact text written for a malformed record."""
 
 
 class MemberRow(TypedDict):

@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/uv/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 export DATA_OPS_LAKEHOUSE ?= $(CURDIR)/.lakehouse
 
-.PHONY: help setup demo test lint docs bench clean
+.PHONY: help setup demo test lint docs bench bundle-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ docs: setup  ## dbt docs site for the local target, in target/
 
 bench: setup  ## ingestion throughput against a bare Spark write of the same files
 	@$(RUN) python -m tools.bench
+
+bundle-check: setup  ## offline check of the Databricks bundle: schema, references, domains, dbt, wheel
+	@UV=$(UV) $(RUN) python -m tools.bundle_check
 
 clean:  ## remove local lakehouse, dbt target and caches (keeps .venv and the jar cache)
 	rm -rf .lakehouse target dbt_packages logs dist .mypy_cache .ruff_cache

@@ -217,14 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Commands whose modules live beside this one (run, deployment)."""
-    from python_ingest import cli_run
+    """Commands whose modules live beside this one: run (ingest + dbt) and deployment."""
+    from python_ingest import cli_deploy, cli_run
 
     cli_run.register(sub)
-    try:
-        from python_ingest import cli_deploy
-    except ImportError:
-        return
     cli_deploy.register(sub)
 
 

@@ -26,7 +26,7 @@ def run_dbt_build(project_dir: str, target: str, domain: str | None, run_id: str
         project_dir,
     ]
     if domain:
-        args += ["--select", domain]
+        args += ["--select", f"path:models/{domain}"]  # the same selector as the bundle's job
     return dbtRunner().invoke(args)
 
 

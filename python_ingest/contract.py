@@ -243,15 +243,17 @@ def load_contracts(
                         )
                     try:
                         contracts.append(
-                            TableContract(
-                                domain=dom,
-                                source=str(source.get("name")),
-                                schema_name=str(source.get("schema") or source.get("name")),
-                                table=raw.get("name"),
-                                description=raw.get("description", ""),
-                                ingestion=ingestion,
-                                columns=[_column(c) for c in raw.get("columns") or []],
-                                path=path,
+                            TableContract.model_validate(
+                                {
+                                    "domain": dom,
+                                    "source": str(source.get("name")),
+                                    "schema_name": str(source.get("schema") or source.get("name")),
+                                    "table": raw.get("name"),
+                                    "description": raw.get("description", ""),
+                                    "ingestion": ingestion,
+                                    "columns": [_column(c) for c in raw.get("columns") or []],
+                                    "path": path,
+                                }
                             )
                         )
                     except ValidationError as err:

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pyspark import StorageLevel
+from delta.tables import DeltaTable
+from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
 from python_ingest.contract import FileFormat, TableContract, format_for_file
+from python_ingest.delta_io import append
 from python_ingest.errors import ConfigError, ContractError
 from python_ingest.faults import crash_during_spark_job, crash_point
 from python_ingest.logs import PipelineLogger
@@ -307,29 +309,26 @@ class Ingestor:
 
     def _ledger_state(
         self, contract: TableContract
-    ) -> tuple[set[tuple[str, int, dt.datetime]], dict[str, str], set[str], dict[str, str]]:
+    ) -> tuple[set[tuple[str, int, dt.datetime]], dict[str, str], dict[str, str]]:
+        """Processed file identities, loaded content hashes, and the last hash per path."""
+        seen: set[tuple[str, int, dt.datetime]] = set()
+        loaded_hashes: dict[str, str] = {}
+        last_hash_by_path: dict[str, str] = {}
+        if not self.spark.catalog.tableExists(self.ledger_table):
+            return seen, loaded_hashes, last_hash_by_path
         rows = (
             self.spark.table(self.ledger_table)
             .where(F.col("table_name") == self.bronze_table(contract))
             .select("file_path", "file_size", "file_modified_at", "content_sha256", "status")
             .collect()
         )
-        seen: set[tuple[str, int, dt.datetime]] = set()
-        loaded_hashes: dict[str, str] = {}
-        failed: set[str] = set()
-        last_hash_by_path: dict[str, str] = {}
         for row in rows:
-            identity = (row.file_path, row.file_size, row.file_modified_at)
-            if row.status == "failed":
-                failed.add(f"{identity}")
-                if not self.retry_failed:
-                    seen.add(identity)
-            else:
-                seen.add(identity)
+            if row.status != "failed" or not self.retry_failed:
+                seen.add((row.file_path, row.file_size, row.file_modified_at))
             if row.status == "loaded":
                 loaded_hashes.setdefault(row.content_sha256, row.file_path)
                 last_hash_by_path[row.file_path] = row.content_sha256
-        return seen, loaded_hashes, failed, last_hash_by_path
+        return seen, loaded_hashes, last_hash_by_path
 
     def _record(
         self, contract: TableContract, file: DeliveredFile, fmt: str, outcome: FileOutcome
@@ -353,13 +352,10 @@ class Ingestor:
             "data-ops-ledger:"
             + hashlib.sha256(repr((row[0], row[1], row[2], row[3], row[4])).encode()).hexdigest()
         )
-        (
-            self.spark.createDataFrame([row], schema=_LEDGER_SCHEMA)
-            .write.format("delta")
-            .mode("append")
-            .option("txnAppId", app_id)
-            .option("txnVersion", 1)
-            .saveAsTable(self.ledger_table)
+        append(
+            self.spark.createDataFrame([row], schema=_LEDGER_SCHEMA),
+            self.ledger_table,
+            {"txnAppId": app_id, "txnVersion": "1"},
         )
 
     # -- loading ------------------------------------------------------------------------------
@@ -369,9 +365,8 @@ class Ingestor:
         landing = self.landing_dir(contract)
         check_landing_dirs(self.names, [contract])
         started = time.monotonic()
-        self.ensure_tables(contract)
         files = discover_files(landing)
-        seen, loaded_hashes, _failed, last_hash_by_path = self._ledger_state(contract)
+        seen, loaded_hashes, last_hash_by_path = self._ledger_state(contract)
         pending = [f for f in files if f.identity not in seen]
         result = TableResult(
             table=table, files_seen=len(files), files_skipped=len(files) - len(pending)
@@ -385,7 +380,10 @@ class Ingestor:
             files_seen=len(files),
             files_new=len(pending),
         )
-        self.logger.flush()
+        if not pending:
+            return result  # nothing to write: no table DDL, no data or log commit here
+        self.ensure_tables(contract)
+        self.logger.flush()  # the discover record is visible before a long load starts
         for index, file in enumerate(pending, start=1):
             outcome = self._ingest_file(contract, file, loaded_hashes, last_hash_by_path)
             result.outcomes.append(outcome)
@@ -419,8 +417,8 @@ class Ingestor:
         )
         sha, encoding_problem = fingerprint(file.path, check_utf8=check_utf8)
         outcome = FileOutcome(path=file.path, status="failed", sha256=sha)
-        previous = last_hash_by_path.get(str(file.path))
-        changed = previous is not None and previous != sha
+        previous = last_hash_by_path.get(str(file.path), "")
+        changed = previous not in ("", sha)
         if sha in loaded_hashes:
             outcome.status = "duplicate"
             outcome.message = (
@@ -473,51 +471,72 @@ class Ingestor:
             "_ingested_at": F.lit(self.ingested_at).cast("timestamp"),
             "_ingest_run_id": F.lit(self.run_id),
         }
-        df = parsed.df.persist(StorageLevel.MEMORY_AND_DISK)
+        app_id = f"data-ops:{self.bronze_table(contract)}:{sha}"
+        # Counts come from the write pass itself (an observation), not from an extra scan.
+        observation = Observation(f"ingest-{sha[:16]}")
+        observed = parsed.df.observe(
+            observation,
+            F.count(F.lit(1)).alias("read"),
+            F.count_if(F.col("_quarantine_reason").isNull()).alias("good"),
+        )
+        good = observed.where(F.col("_quarantine_reason").isNull()).select(
+            *contract.column_names,
+            *[v.alias(k) for k, v in meta.items()],
+            "_rescued_data",
+        )
+        crash_during_spark_job("during_data_write", self.spark.sparkContext.statusTracker())
+        table = self.bronze_table(contract)
+        version_before = self._latest_version(table)
         try:
-            try:
-                counts = df.agg(
-                    F.count(F.lit(1)).alias("read"),
-                    F.count_if(F.col("_quarantine_reason").isNull()).alias("good"),
-                ).first()
-            except Exception as err:
-                raise UnreadableFileError(
-                    f"{file.path}: cannot be read as {fmt}: {str(err).splitlines()[0][:500]}"
-                ) from err
-            assert counts is not None
-            outcome.rows_read = int(counts["read"])
-            outcome.rows_loaded = int(counts["good"])
-            outcome.rows_quarantined = outcome.rows_read - outcome.rows_loaded
-            app_id = f"data-ops:{self.bronze_table(contract)}:{sha}"
-            if outcome.rows_loaded:
-                good = df.where(F.col("_quarantine_reason").isNull()).select(
-                    *contract.column_names,
-                    *[v.alias(k) for k, v in meta.items()],
-                    "_rescued_data",
-                )
-                crash_during_spark_job("during_data_write", self.spark.sparkContext.statusTracker())
-                self._append(good, self.bronze_table(contract), app_id)
-            if outcome.rows_quarantined:
-                self._write_quarantine(contract, file, df, meta, app_id)
-            crash_point("after_data_commit")
-        finally:
-            df.unpersist()
+            self._append(good, table, app_id)
+        except Exception as err:
+            raise UnreadableFileError(
+                f"{file.path}: cannot be read as {fmt}: {str(err).splitlines()[0][:500]}"
+            ) from err
+        if self._committed_by(table, app_id, after=version_before):
+            metrics = observation.get
+        else:
+            # Delta skipped the write: an earlier attempt committed this file (then crashed
+            # before its ledger entry). Count the file again without writing it.
+            row = parsed.df.agg(
+                F.count(F.lit(1)).alias("read"),
+                F.count_if(F.col("_quarantine_reason").isNull()).alias("good"),
+            ).first()
+            assert row is not None
+            metrics = row.asDict()
+            outcome.message = "already committed by an earlier, interrupted run; ledger completed"
+        outcome.rows_read = int(metrics["read"])
+        outcome.rows_loaded = int(metrics["good"])
+        outcome.rows_quarantined = outcome.rows_read - outcome.rows_loaded
+        if outcome.rows_quarantined:
+            self._write_quarantine(contract, file, parsed.df, app_id)
+        crash_point("after_data_commit")
+
+    def _latest_version(self, table: str) -> int:
+        latest = DeltaTable.forName(self.spark, table).history(1).select("version").first()
+        return -1 if latest is None else int(latest["version"])
+
+    def _committed_by(self, table: str, app_id: str, *, after: int) -> bool:
+        """Whether this write made a commit (tagged with its appId) after version ``after``.
+
+        False when Delta skipped the write because an earlier attempt committed the same
+        (appId, version): that attempt's commit is older than ``after``.
+        """
+        recent = DeltaTable.forName(self.spark, table).history(20)
+        return any(
+            r["userMetadata"] == app_id and r["version"] > after
+            for r in recent.select("version", "userMetadata").collect()
+        )
 
     def _append(self, df: DataFrame, table: str, app_id: str) -> None:
-        (
-            df.write.format("delta")
-            .mode("append")
-            .option("txnAppId", app_id)
-            .option("txnVersion", 1)
-            .saveAsTable(table)
-        )
+        """Idempotent append: Delta skips it when (appId, version) is already committed."""
+        append(df, table, {"txnAppId": app_id, "txnVersion": "1", "userMetadata": app_id})
 
     def _write_quarantine(
         self,
         contract: TableContract,
         file: DeliveredFile,
         df: DataFrame,
-        meta: dict[str, object],
         app_id: str,
     ) -> None:
         bad = df.where(F.col("_quarantine_reason").isNotNull()).select(

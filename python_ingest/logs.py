@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from python_ingest.delta_io import append
 from python_ingest.naming import Names
 
 if TYPE_CHECKING:
@@ -182,22 +183,26 @@ class PipelineLogger:
         return len(records)
 
 
+_ensured: set[tuple[int, str]] = set()
+
+
 def ensure_log_table(spark: SparkSession, names: Names) -> str:
     table = names.table(*LOG_TABLE)
+    if (id(spark), table) in _ensured:
+        return table
     spark.sql(f"create schema if not exists {names.schema(LOG_TABLE[0])}")
     spark.sql(
         f"create table if not exists {table} ({log_table_schema()}) using delta "
         "comment 'Structured pipeline logs of data-ops runs (ingestion, dbt), one row per step.'"
     )
+    _ensured.add((id(spark), table))
     return table
 
 
 def write_log_records(spark: SparkSession, names: Names, records: list[LogRecord]) -> None:
     table = ensure_log_table(spark, names)
     rows = [tuple(asdict(r).values()) for r in records]
-    spark.createDataFrame(rows, schema=log_table_schema()).write.format("delta").mode(
-        "append"
-    ).saveAsTable(table)
+    append(spark.createDataFrame(rows, schema=log_table_schema()), table)
 
 
 def get_logger(

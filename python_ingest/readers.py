@@ -66,7 +66,7 @@ def _typed(raw: Column, data_type: T.DataType, options: dict[str, str]) -> Colum
             data_type
         )
     if isinstance(data_type, T.ArrayType | T.MapType | T.StructType):
-        return F.from_json(raw, data_type, {"mode": "PERMISSIVE"})
+        return F.from_json(raw, data_type.simpleString(), {"mode": "PERMISSIVE"})
     return F.trim(raw).try_cast(data_type)
 
 
@@ -95,6 +95,7 @@ def _finish(
     direct = direct or {}
     out: list[Column] = []
     rescued: list[Column] = []
+    needed: list[Column] = []
     for col in contract.columns:
         if col.name in direct:
             out.append(direct[col.name].alias(col.name))
@@ -105,9 +106,13 @@ def _finish(
             continue
         typed = _typed(raw, col.spark_type, options)
         out.append(typed.alias(col.name))
-        failed = raw.isNotNull() & (F.trim(raw.cast("string")) != F.lit("")) & typed.isNull()
+        if isinstance(col.spark_type, T.StringType):
+            continue  # a string always fits: nothing to rescue
+        failed = raw.isNotNull() & typed.isNull() & (F.trim(raw.cast("string")) != F.lit(""))
+        needed.append(failed)
         rescued.append(F.when(failed, F.struct(F.lit(col.name).alias("k"), raw.alias("v"))))
     for name, value in extras:
+        needed.append(value.isNotNull())
         rescued.append(
             F.when(value.isNotNull(), F.struct(F.lit(name).alias("k"), value.alias("v")))
         )
@@ -118,9 +123,14 @@ def _finish(
     )
     rescued_map = F.map_from_entries(entries)
     if extra_map is not None:
+        needed.append(F.size(extra_map) > 0)
         rescued_map = F.map_concat(rescued_map, extra_map)
+    # The map is built only for rows where something did not fit: most rows skip it.
+    any_needed = F.lit(False)
+    for condition in needed:
+        any_needed = any_needed | condition
     out.append(
-        F.when(F.size(rescued_map) > 0, F.to_json(rescued_map))
+        F.when(any_needed, F.to_json(rescued_map))
         .otherwise(F.lit(None).cast("string"))
         .alias("_rescued_data")
     )
@@ -134,7 +144,7 @@ def _finish(
         )
         reason = F.coalesce(reason, F.when(missing, F.lit(f"missing_key:{key}")))
     out.append(reason.alias("_quarantine_reason"))
-    out.append(raw_record.alias("_raw_record"))
+    out.append(F.when(reason.isNotNull(), raw_record).alias("_raw_record"))
     out.append(record_index.alias("_record_index"))
     return out
 

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import unittest
 from pathlib import Path
+from typing import Any
 
 from pyspark.errors import NumberFormatException
 
@@ -23,7 +24,7 @@ PLACEHOLDER_ENV = {
 }
 
 
-def parse_manifest(project: Path, target: str) -> dict[str, dict[str, object]]:
+def parse_manifest(project: Path, target: str) -> dict[str, dict[str, Any]]:
     """`dbt parse --target <target>` in a subprocess; model nodes of the written manifest."""
     out = Path(tempfile.mkdtemp(prefix=f"dbt-parse-{target}-"))
     try:
@@ -61,6 +62,10 @@ def parse_manifest(project: Path, target: str) -> dict[str, dict[str, object]]:
 
 class FixtureProjectBuildTest(SparkTestCase):
     """One build of the fixture project serves the table-format and merge assertions."""
+
+    first: Any
+    second: Any
+    first_rows: dict[int, int]
 
     @classmethod
     def setUpClass(cls) -> None:

@@ -56,6 +56,9 @@ def rows(count: int, prefix: str) -> str:
 
 
 class CrashRecoveryTest(SparkTestCase):
+    warehouse: Path
+    runs: list[tuple[str, subprocess.CompletedProcess[str], dict[str, Any]]]
+
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
@@ -67,7 +70,7 @@ class CrashRecoveryTest(SparkTestCase):
         stamp = time.time() - 60
         os.utime(landing / "a.csv", (stamp, stamp))
         (landing / "b.csv").write_text(rows(500, "B"))
-        cls.runs: list[tuple[str, subprocess.CompletedProcess[str], dict[str, Any]]] = []
+        cls.runs = []
         for crash_at in ("during_data_write", "before_ledger_commit", None, None):
             proc = run_ingest(crash_at)
             cls.runs.append((str(crash_at), proc, cls.snapshot()))
@@ -82,9 +85,9 @@ class CrashRecoveryTest(SparkTestCase):
         bronze = cls.warehouse / "bronze.db" / "customers_raw"
         if (bronze / "_delta_log").is_dir():
             state["bronze"] = cls.delta("customers_raw").count()
-            state["version"] = (
-                DeltaTable.forPath(cls.spark, str(bronze)).history(1).first()["version"]
-            )
+            latest = DeltaTable.forPath(cls.spark, str(bronze)).history(1).first()
+            assert latest is not None
+            state["version"] = latest["version"]
         if (cls.warehouse / "bronze.db" / "ingest_ledger" / "_delta_log").is_dir():
             state["ledger"] = sorted(
                 (Path(r.file_path).name, r.status, r.rows_loaded)

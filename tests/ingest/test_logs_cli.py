@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -108,7 +109,8 @@ class PipelineLogsTest(IngestTestCase):
 class CliTest(IngestTestCase):
     def test_every_command_has_help(self) -> None:
         parser = build_parser()
-        commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+        subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands = list(subparsers.choices)
         self.assertTrue({"ingest", "logs", "run"} <= set(commands))
         for command in commands:
             proc = subprocess.run(

@@ -1,6 +1,6 @@
 """dbt adapter ``sparklocal``: dbt-spark's session method on the project's embedded engine."""
 
-from dbt.adapters.base import AdapterPlugin
+from dbt.adapters.base.plugin import AdapterPlugin
 from dbt.adapters.sparklocal.connections import (
     SparkLocalConnectionManager,
     SparkLocalCredentials,

@@ -84,5 +84,5 @@ class SparkLocalConnectionManager(SparkConnectionManager):
     def open(cls, connection: Connection) -> Connection:
         if connection.state == "open":
             return connection
-        build_session(connection.credentials)  # type: ignore[arg-type]
-        return super().open(connection)  # type: ignore[no-any-return]
+        build_session(connection.credentials)
+        return super().open(connection)

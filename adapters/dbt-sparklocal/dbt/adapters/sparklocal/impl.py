@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
-from dbt.adapters.base import PythonJobHelper
+from dbt.adapters.base.impl import PythonJobHelper
 from dbt.adapters.contracts.connection import AdapterResponse
 from dbt.adapters.spark.impl import SparkAdapter
 from dbt.adapters.sparklocal.connections import SparkLocalConnectionManager
@@ -28,8 +29,8 @@ class SparkLocalAdapter(SparkAdapter):
         return "session"
 
     @property
-    def python_submission_helpers(self) -> dict[str, type[PythonJobHelper]]:
-        helpers: dict[str, type[PythonJobHelper]] = {"session": SessionPythonJobHelper}
+    def python_submission_helpers(self) -> dict[str, builtins.type[PythonJobHelper]]:
+        helpers: dict[str, builtins.type[PythonJobHelper]] = {"session": SessionPythonJobHelper}
         helpers.update(dict.fromkeys(DATABRICKS_SUBMISSION_METHODS, SessionPythonJobHelper))
         return helpers
 

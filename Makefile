@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/uv/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 export DATA_OPS_LAKEHOUSE ?= $(CURDIR)/.lakehouse
 
-.PHONY: help setup demo test lint docs bench bundle-check clean
+.PHONY: help setup demo test lint docs docs-serve bench bundle-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,8 +30,11 @@ test: setup  ## lint + type checks + unittest suites + local dbt build; ends wit
 lint: setup  ## ruff, mypy and sqlfluff only
 	@$(RUN) python -m tests.run --lint-only
 
-docs: setup  ## dbt docs site for the local target, in target/
-	@$(RUN) dbt docs generate --target local
+docs: setup  ## dbt docs lineage site for the local target: target/index.html (+ static_index.html)
+	@$(RUN) dbt docs generate --target local --static
+
+docs-serve: docs  ## serve the dbt docs site on http://localhost:8080
+	@$(RUN) dbt docs serve --target local --port 8080 --no-browser
 
 bench: setup  ## ingestion throughput against a bare Spark write of the same files
 	@$(RUN) python -m tools.bench

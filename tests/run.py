@@ -8,11 +8,13 @@ is visible. Exit status is non-zero when anything failed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -52,13 +54,17 @@ def lint_checks() -> list[tuple[str, bool]]:
     return results
 
 
-def unit_tests(pattern: str | None) -> unittest.TestResult:
-    loader = unittest.TestLoader()
-    suite = loader.discover(str(REPO / "tests"), pattern="test_*.py", top_level_dir=str(REPO))
-    if pattern:
-        suite = unittest.TestSuite(t for t in _flatten(suite) if pattern in t.id())
-    runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)
-    return runner.run(suite)
+# Two workers, one per core: the domain pipeline suites, and everything else. Each worker is
+# its own process with its own Spark session and throw-away lakehouse (one catalog per process).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "pipeline": ("tests.e2e", "tests.member", "tests.claims"),
+    "core": (),  # every other test module
+}
+
+
+def _in_group(test_id: str, group: str) -> bool:
+    pipeline = test_id.startswith(GROUPS["pipeline"])
+    return pipeline if group == "pipeline" else not pipeline
 
 
 def _flatten(suite: unittest.TestSuite) -> list[unittest.TestCase]:
@@ -71,12 +77,102 @@ def _flatten(suite: unittest.TestSuite) -> list[unittest.TestCase]:
     return out
 
 
+def run_worker(group: str, pattern: str | None, result_file: Path) -> int:
+    """Run one group's tests in this process; write counts to ``result_file``."""
+    lakehouse = Path(tempfile.mkdtemp(prefix=f"data-ops-test-{group}-"))
+    os.environ["DATA_OPS_TEST_LAKEHOUSE"] = str(lakehouse)
+    os.environ["DATA_OPS_LAKEHOUSE"] = str(lakehouse)
+    try:
+        loader = unittest.TestLoader()
+        suite = loader.discover(str(REPO / "tests"), pattern="test_*.py", top_level_dir=str(REPO))
+        tests = [t for t in _flatten(suite) if _in_group(t.id(), group)]
+        if pattern:
+            tests = [t for t in tests if pattern in t.id()]
+        runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)
+        result = runner.run(unittest.TestSuite(tests))
+        from tests.support import DBT_NODE_RESULTS
+
+        problems = [t for t, _ in result.failures + result.errors]
+        problems += list(result.unexpectedSuccesses)
+        failing_tests = {t.id() for t in problems if isinstance(t, unittest.TestCase)}
+        summary = {
+            "group": group,
+            "run": result.testsRun,
+            "failing_tests": len(failing_tests),
+            "problems": len(problems),  # includes class/module set-up errors
+            "skipped": len(result.skipped),
+            "dbt_ok": sum(r.status in ("success", "pass", "warn") for r in DBT_NODE_RESULTS),
+            "dbt_other": sum(r.status not in ("success", "pass", "warn") for r in DBT_NODE_RESULTS),
+        }
+        result_file.write_text(json.dumps(summary))
+        return 0
+    finally:
+        shutil.rmtree(lakehouse, ignore_errors=True)
+
+
+def _stream(prefix: str, proc: subprocess.Popen[str]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        print(f"[{prefix}] {line}", end="", flush=True)
+
+
+def unit_tests(pattern: str | None) -> tuple[int, int]:
+    """Run both workers in parallel; returns (passed, failed) over tests and dbt nodes."""
+    results_dir = Path(tempfile.mkdtemp(prefix="data-ops-test-results-"))
+    procs: dict[str, subprocess.Popen[str]] = {}
+    threads: list[threading.Thread] = []
+    for group in GROUPS:
+        cmd = [
+            sys.executable,
+            "-m",
+            "tests.run",
+            "--worker",
+            group,
+            "--result-file",
+            str(results_dir / f"{group}.json"),
+        ]
+        if pattern:
+            cmd += ["-k", pattern]
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        procs[group] = proc
+        thread = threading.Thread(target=_stream, args=(group, proc), daemon=True)
+        thread.start()
+        threads.append(thread)
+    passed = failed = 0
+    for group, proc in procs.items():
+        code = proc.wait()
+        result_file = results_dir / f"{group}.json"
+        if code != 0 or not result_file.exists():
+            print(f"[{group}] worker exited {code} without results", flush=True)
+            failed += 1
+            continue
+        r = json.loads(result_file.read_text())
+        passed += max(r["run"] - r["failing_tests"] - r["skipped"], 0) + r["dbt_ok"]
+        failed += r["problems"] + r["skipped"]  # a skipped test proves nothing
+        print(
+            f"[{group}] unittest: {r['run']} run, {r['problems']} failed, {r['skipped']} "
+            f"skipped; dbt nodes: {r['dbt_ok']} passed (+{r['dbt_other']} failing nodes that "
+            "tests provoke and assert)",
+            flush=True,
+        )
+    for thread in threads:
+        thread.join(timeout=5)
+    shutil.rmtree(results_dir, ignore_errors=True)
+    return passed, failed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lint-only", action="store_true")
     parser.add_argument("--no-lint", action="store_true")
     parser.add_argument("-k", dest="pattern", default=None, help="only tests whose id contains it")
+    parser.add_argument("--worker", choices=tuple(GROUPS), help=argparse.SUPPRESS)
+    parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        return run_worker(args.worker, args.pattern, args.result_file)
 
     started = time.monotonic()
     passed = failed = 0
@@ -85,30 +181,9 @@ def main() -> int:
             passed += ok
             failed += not ok
     if not args.lint_only:
-        lakehouse = Path(tempfile.mkdtemp(prefix="data-ops-test-"))
-        os.environ["DATA_OPS_TEST_LAKEHOUSE"] = str(lakehouse)
-        os.environ["DATA_OPS_LAKEHOUSE"] = str(lakehouse)
-        try:
-            result = unit_tests(args.pattern)
-            from tests.support import DBT_NODE_RESULTS
-
-            problems = [t for t, _ in result.failures + result.errors]
-            problems += list(result.unexpectedSuccesses)
-            failing_tests = {t.id() for t in problems if isinstance(t, unittest.TestCase)}
-            bad = len(problems)  # includes class/module set-up errors, which run no test
-            skipped = len(result.skipped)
-            passed += max(result.testsRun - len(failing_tests) - skipped, 0)
-            failed += bad + skipped  # a skipped test proves nothing: it counts as not passed
-            dbt_ok = sum(r.status in ("success", "pass", "warn") for r in DBT_NODE_RESULTS)
-            dbt_bad = len(DBT_NODE_RESULTS) - dbt_ok
-            print(
-                f"unittest: {result.testsRun} run, {bad} failed, {skipped} skipped; "
-                f"dbt nodes: {dbt_ok} passed, {dbt_bad} failed (expected failures included "
-                "only where a test asserts them)"
-            )
-            passed += dbt_ok
-        finally:
-            shutil.rmtree(lakehouse, ignore_errors=True)
+        unit_passed, unit_failed = unit_tests(args.pattern)
+        passed += unit_passed
+        failed += unit_failed
     print(f"total time {time.monotonic() - started:.0f}s")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 and passed > 0 else 1

@@ -25,7 +25,10 @@ LINT_PATHS = ["python_ingest", "adapters", "tools", "tests", "models"]
 
 def _check(name: str, cmd: list[str]) -> bool:
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+    # sqlfluff's dbt templater opens the local engine (is_incremental() asks the catalog):
+    # give it a throw-away lakehouse so it never contends with a developer's .lakehouse.
+    env = {**os.environ, "DATA_OPS_LAKEHOUSE": tempfile.mkdtemp(prefix="data-ops-lint-")}
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     ok = proc.returncode == 0
     print(f"[{'PASS' if ok else 'FAIL'}] {name} ({time.monotonic() - started:.1f}s)", flush=True)
     if not ok:
@@ -116,8 +119,10 @@ def _stream(prefix: str, proc: subprocess.Popen[str]) -> None:
         print(f"[{prefix}] {line}", end="", flush=True)
 
 
-def unit_tests(pattern: str | None) -> tuple[int, int]:
-    """Run both workers in parallel; returns (passed, failed) over tests and dbt nodes."""
+def start_workers(
+    pattern: str | None,
+) -> tuple[Path, dict[str, subprocess.Popen[str]], list[threading.Thread]]:
+    """Start one worker process per group; their output streams with a [group] prefix."""
     results_dir = Path(tempfile.mkdtemp(prefix="data-ops-test-results-"))
     procs: dict[str, subprocess.Popen[str]] = {}
     threads: list[threading.Thread] = []
@@ -140,6 +145,13 @@ def unit_tests(pattern: str | None) -> tuple[int, int]:
         thread = threading.Thread(target=_stream, args=(group, proc), daemon=True)
         thread.start()
         threads.append(thread)
+    return results_dir, procs, threads
+
+
+def collect_workers(
+    results_dir: Path, procs: dict[str, subprocess.Popen[str]], threads: list[threading.Thread]
+) -> tuple[int, int]:
+    """Wait for the workers; returns (passed, failed) over tests and dbt nodes."""
     passed = failed = 0
     for group, proc in procs.items():
         code = proc.wait()
@@ -176,12 +188,13 @@ def main() -> int:
 
     started = time.monotonic()
     passed = failed = 0
-    if not args.no_lint:
+    workers = None if args.lint_only else start_workers(args.pattern)
+    if not args.no_lint:  # static checks run while the test workers start their engines
         for _name, ok in lint_checks():
             passed += ok
             failed += not ok
-    if not args.lint_only:
-        unit_passed, unit_failed = unit_tests(args.pattern)
+    if workers is not None:
+        unit_passed, unit_failed = collect_workers(*workers)
         passed += unit_passed
         failed += unit_failed
     print(f"total time {time.monotonic() - started:.0f}s")

@@ -2,8 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-UV_VERSION := 0.13.8
-UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/uv/bin/uv)
+UV := $(CURDIR)/tools/uv.sh
 RUN := $(UV) run --frozen --no-sync
 export DATA_OPS_LAKEHOUSE ?= $(CURDIR)/.lakehouse
 
@@ -13,10 +12,6 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 setup:  ## install uv, the pinned Python environment and the Delta jars (offline once done)
-	@if [ ! -x "$(UV)" ]; then \
-		echo "installing uv $(UV_VERSION) into .tools/uv"; \
-		python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv uv==$(UV_VERSION); \
-	fi
 	@$(UV) sync --frozen --quiet --offline 2>/dev/null || $(UV) sync --frozen --quiet
 	@$(RUN) python -m python_ingest.jars >/dev/null
 	@echo "setup: ok (uv $$($(UV) --version | cut -d' ' -f2), Delta jars cached in .cache/jars)"

@@ -41,7 +41,9 @@ def run_dbt_build(project_dir: str, target: str, domain: str | None, run_id: str
         project_dir,
     ]
     if domain:
-        args += ["--select", f"path:models/{domain}"]  # the same selector as the bundle's job
+        # The bundle job's selector: only this domain's models and the tests wholly inside it
+        # (cautious: a claims test that also refers to member models is not picked for member).
+        args += ["--select", f"path:models/{domain}", "--indirect-selection", "cautious"]
     return dbtRunner().invoke(args)
 
 

@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import fcntl
 import os
+import threading
 import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -27,6 +28,8 @@ __all__ = ["LOCK_WAIT_ENV", "get_spark", "local_session_conf"]
 
 LOCK_WAIT_ENV = "DATA_OPS_LOCK_WAIT_SECONDS"
 _held_locks: dict[Path, IO[str]] = {}
+# dbt's worker threads may ask for the session at the same moment before one exists.
+_session_lock = threading.Lock()
 
 
 def local_session_conf(names: Names, jars: list[Path]) -> dict[str, str]:
@@ -119,6 +122,13 @@ def get_spark(catalog: str) -> SparkSession:
 
     if on_databricks():
         return SparkSession.builder.getOrCreate()
+    with _session_lock:
+        return _local_session(catalog)
+
+
+def _local_session(catalog: str) -> SparkSession:
+    from pyspark.sql import SparkSession
+
     names = Names.for_catalog(catalog, local=True)
     active = _existing_session()
     if active is not None:

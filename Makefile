@@ -11,9 +11,10 @@ export DATA_OPS_LAKEHOUSE ?= $(CURDIR)/.lakehouse
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup:  ## install uv, the pinned Python environment and the Delta jars (offline once done)
+setup:  ## install uv, the pinned Python environment, the Delta jars and Chromium (offline once done)
 	@$(UV) sync --frozen --quiet --offline 2>/dev/null || $(UV) sync --frozen --quiet
 	@$(RUN) python -m python_ingest.jars >/dev/null
+	@bash tools/install_browser.sh || echo "setup: WARNING: no Chromium, so the docs-site browser test will fail (see above)" >&2
 	@echo "setup: ok (uv $$($(UV) --version | cut -d' ' -f2), Delta jars cached in .cache/jars)"
 
 demo: setup  ## generate data, ingest it and build silver + gold on the local target

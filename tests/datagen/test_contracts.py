@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 import yaml
 
 from tools.datagen import CLAIM_FIELDS, MEMBER_COLUMNS

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pyarrow.parquet as pq
 
 from tests.datagen import SEED, START, clean_claims, clean_roster
 from tools.datagen import (

@@ -15,8 +15,8 @@ import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tools.datagen.claims import CLAIM_FIELDS
 from tools.datagen.formatting import CsvDialect, csv_value, json_line

@@ -44,7 +44,13 @@ def run_dbt_build(project_dir: str, target: str, domain: str | None, run_id: str
         # The bundle job's selector: only this domain's models and the tests wholly inside it
         # (cautious: a claims test that also refers to member models is not picked for member).
         args += ["--select", f"path:models/{domain}", "--indirect-selection", "cautious"]
-    return dbtRunner().invoke(args)
+    try:
+        return dbtRunner().invoke(args)
+    finally:
+        if previous is None:
+            os.environ.pop("DATA_OPS_RUN_ID", None)
+        else:
+            os.environ["DATA_OPS_RUN_ID"] = previous
 
 
 @dataclass

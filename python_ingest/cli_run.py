@@ -30,7 +30,8 @@ def run_dbt_build(project_dir: str, target: str, domain: str | None, run_id: str
     """``dbt build`` in-process; the sparklocal adapter reuses this process's session."""
     from dbt.cli.main import dbtRunner
 
-    os.environ["DATA_OPS_RUN_ID"] = run_id
+    previous = os.environ.get("DATA_OPS_RUN_ID")
+    os.environ["DATA_OPS_RUN_ID"] = run_id  # read by the on-run-end hook
     args = [
         "build",
         "--target",

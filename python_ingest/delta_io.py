@@ -15,7 +15,7 @@ from python_ingest.naming import on_databricks
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["append", "table_location"]
+__all__ = ["append", "recent_commits", "table_location"]
 
 _locations: dict[tuple[int, str], str] = {}
 
@@ -37,3 +37,16 @@ def append(df: DataFrame, table: str, options: dict[str, str] | None = None) -> 
         writer.saveAsTable(table)
     else:
         writer.save(table_location(df.sparkSession, table))
+
+
+def recent_commits(spark: SparkSession, table: str, depth: int) -> set[str]:
+    """``userMetadata`` of the table's last ``depth`` commits."""
+    from delta.tables import DeltaTable
+
+    delta = (
+        DeltaTable.forName(spark, table)
+        if on_databricks()
+        else DeltaTable.forPath(spark, table_location(spark, table))
+    )
+    rows = delta.history(depth).select("userMetadata").collect()
+    return {r["userMetadata"] for r in rows if r["userMetadata"]}

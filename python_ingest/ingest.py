@@ -12,34 +12,35 @@ read are recorded as failed. For every file: rows read = rows loaded + rows quar
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime as dt
 import hashlib
-import io
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from delta.tables import DeltaTable
 from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
 from python_ingest.contract import FileFormat, TableContract, format_for_file
-from python_ingest.delta_io import append
+from python_ingest.delta_io import append, recent_commits
 from python_ingest.errors import ConfigError, ContractError
 from python_ingest.faults import crash_during_spark_job, crash_point
 from python_ingest.logs import PipelineLogger
 from python_ingest.naming import Names
-from python_ingest.readers import UnreadableFileError, csv_dialect, read_delivered_file
+from python_ingest.readers import UnreadableFileError, locate_csv_records, read_delivered_file
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 __all__ = [
     "LEDGER_TABLE",
+    "QUARANTINE_STATS_COLUMNS",
+    "STATS_COLUMNS",
+    "STATS_PROPERTY",
     "DeliveredFile",
     "FileOutcome",
     "Ingestor",
@@ -54,6 +55,9 @@ __all__ = [
 LEDGER_TABLE = ("bronze", "ingest_ledger")
 LANDING_VOLUME = ("bronze", "external")
 _QUARANTINE_LINE_LOOKUP_LIMIT = 100_000
+# Commits searched for this attempt's marker; others committing to the same bronze table in
+# between are rare (one ingestion per catalog at a time locally, one job run per domain).
+_HISTORY_DEPTH = 50
 _HASH_CHUNK = 8 * 1024 * 1024
 FileStatus = Literal["loaded", "duplicate", "failed"]
 
@@ -63,6 +67,13 @@ _LEDGER_SCHEMA = (
     "rows_loaded bigint, rows_quarantined bigint, run_id string, message string, "
     "recorded_at timestamp"
 )
+# Delta collects min/max statistics in its transaction log (plain JSON) for the first 32
+# columns by default. Bronze and quarantine rows are raw PHI, so statistics are limited to the
+# ingestion columns (which incremental silver models filter on): no member data in the log,
+# and less work per written row.
+STATS_COLUMNS = "_source_file,_source_file_modified_at,_ingested_at,_ingest_run_id"
+STATS_PROPERTY = "delta.dataSkippingStatsColumns"
+QUARANTINE_STATS_COLUMNS = "_source_file,_ingested_at,_ingest_run_id"
 _QUARANTINE_SCHEMA = (
     "_source_file string, _source_file_modified_at timestamp, _line_number bigint, "
     "_record_offset bigint, _quarantine_reason string, _raw_record string, "
@@ -151,16 +162,25 @@ def discover_files(landing: Path) -> list[DeliveredFile]:
 
 
 def fingerprint(path: Path, *, check_utf8: bool) -> tuple[str, str | None]:
-    """SHA-256 of the bytes and, when asked, where they stop being UTF-8 (one read pass)."""
+    """SHA-256 of the bytes and, when asked, where they stop being UTF-8 (one read pass).
+
+    Hashing runs on a worker thread (hashlib releases the GIL) while this thread checks the
+    encoding, so the two cost the time of the slower one.
+    """
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     problem: str | None = None
     offset = 0
     lines = 1
-    with path.open("rb") as handle:
+    hashing: Future[None] | None = None
+    with path.open("rb") as handle, ThreadPoolExecutor(max_workers=1) as hasher:
         while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
-            if check_utf8 and problem is None:
+            if hashing is not None:
+                hashing.result()
+            hashing = hasher.submit(digest.update, chunk)
+            # An ASCII chunk is valid UTF-8 unless it follows an unfinished multi-byte char.
+            ascii_only = chunk.isascii() and not decoder.getstate()[0]
+            if check_utf8 and problem is None and not ascii_only:
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as err:
@@ -171,8 +191,11 @@ def fingerprint(path: Path, *, check_utf8: bool) -> tuple[str, str | None]:
                         f"(line {line}); re-deliver the file "
                         "as UTF-8 or declare its encoding in reader_options"
                     )
+            if check_utf8 and problem is None:
                 lines += chunk.count(b"\n")
             offset += len(chunk)
+        if hashing is not None:
+            hashing.result()
     if check_utf8 and problem is None:
         try:
             decoder.decode(b"", final=True)
@@ -197,32 +220,6 @@ def _line_numbers(path: Path, raw_records: Sequence[str | None]) -> list[int | N
                 result[slots.pop(0)] = number
                 if not slots:
                     del wanted[line.rstrip("\r\n")]
-    return result
-
-
-def _csv_line_numbers(
-    path: Path, raw_records: Sequence[str | None], options: dict[str, str]
-) -> list[int | None]:
-    """1-based line where each raw CSV record starts, matched on its parsed fields."""
-    dialect = csv_dialect(options)
-    wanted: dict[tuple[str, ...], list[int]] = {}
-    for i, raw in enumerate(raw_records):
-        if raw:
-            fields = next(csv.reader(io.StringIO(raw, newline=""), **dialect), [])
-            wanted.setdefault(tuple(fields), []).append(i)
-    result: list[int | None] = [None] * len(raw_records)
-    with path.open("r", encoding=options.get("encoding", "UTF-8"), newline="") as handle:
-        reader = csv.reader(handle, **dialect)
-        start = 1
-        for fields in reader:
-            if not wanted:
-                break
-            slots = wanted.get(tuple(fields))
-            if slots:
-                result[slots.pop(0)] = start
-                if not slots:
-                    del wanted[tuple(fields)]
-            start = reader.line_num + 1
     return result
 
 
@@ -277,7 +274,8 @@ class Ingestor:
         if not self.spark.catalog.tableExists(table):
             self.spark.sql(
                 f"create table if not exists {table} ({', '.join(columns)}) using delta "
-                f"comment {_sql_string(contract.description)}"
+                f"comment {_sql_string(contract.description)} "
+                f"tblproperties ('{STATS_PROPERTY}' = '{STATS_COLUMNS}')"
             )
         else:
             existing = {f.name: f.dataType for f in self.spark.table(table).schema.fields}
@@ -296,14 +294,29 @@ class Ingestor:
             if added:
                 ddl = ", ".join(f"`{c.name}` {c.data_type}" for c in added)
                 self.spark.sql(f"alter table {table} add columns ({ddl})")
-        self.spark.sql(
-            f"create table if not exists {self.quarantine_table(contract)} ({_QUARANTINE_SCHEMA}) "
-            f"using delta comment 'Rows of {contract.table} files that could not enter bronze.'"
-        )
-        self.spark.sql(
-            f"create table if not exists {self.ledger_table} ({_LEDGER_SCHEMA}) using delta "
-            "comment 'One row per delivered file and outcome: exactly-once bookkeeping.'"
-        )
+            self._ensure_stats_columns(table, STATS_COLUMNS)
+        quarantine = self.quarantine_table(contract)
+        if not self.spark.catalog.tableExists(quarantine):
+            self.spark.sql(
+                f"create table if not exists {quarantine} ({_QUARANTINE_SCHEMA}) using delta "
+                f"comment 'Rows of {contract.table} files that could not enter bronze.' "
+                f"tblproperties ('{STATS_PROPERTY}' = '{QUARANTINE_STATS_COLUMNS}')"
+            )
+        else:
+            self._ensure_stats_columns(quarantine, QUARANTINE_STATS_COLUMNS)
+        if not self.spark.catalog.tableExists(self.ledger_table):
+            self.spark.sql(
+                f"create table if not exists {self.ledger_table} ({_LEDGER_SCHEMA}) using delta "
+                "comment 'One row per delivered file and outcome: exactly-once bookkeeping.'"
+            )
+
+    def _ensure_stats_columns(self, table: str, columns: str) -> None:
+        """Limit statistics on a table created before they were limited (a one-time change)."""
+        current = self.spark.sql(f"show tblproperties {table} ('{STATS_PROPERTY}')").first()
+        if current is None or current["value"] != columns:
+            self.spark.sql(
+                f"alter table {table} set tblproperties ('{STATS_PROPERTY}' = '{columns}')"
+            )
 
     # -- ledger -------------------------------------------------------------------------------
 
@@ -383,9 +396,43 @@ class Ingestor:
         if not pending:
             return result  # nothing to write: no table DDL, no data or log commit here
         self.ensure_tables(contract)
-        self.logger.flush()  # the discover record is visible before a long load starts
+        # A file's ledger entry is committed on a worker thread, after its data commit, while
+        # this thread goes on with the next file (or the log commit): Spark runs both.
+        ledger_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+        entries: list[Future[None]] = []
+        try:
+            self._load_pending(
+                contract,
+                pending,
+                result,
+                (loaded_hashes, last_hash_by_path),
+                ledger_writer,
+                entries,
+            )
+            self.logger.flush()  # one log commit per table: its discover and load_file records
+        finally:
+            ledger_writer.shutdown(wait=True)
+        for entry in entries:
+            entry.result()  # a failed ledger commit fails the run
+        return result
+
+    def _load_pending(
+        self,
+        contract: TableContract,
+        pending: list[DeliveredFile],
+        result: TableResult,
+        hashes: tuple[dict[str, str], dict[str, str]],
+        ledger_writer: ThreadPoolExecutor,
+        entries: list[Future[None]],
+    ) -> None:
+        """Load each pending file; its ledger entry is submitted to ``ledger_writer``."""
+        table = result.table
+        loaded_hashes, last_hash_by_path = hashes
         for index, file in enumerate(pending, start=1):
             outcome = self._ingest_file(contract, file, loaded_hashes, last_hash_by_path)
+            entries.append(
+                ledger_writer.submit(self._record, contract, file, file.fmt or "unknown", outcome)
+            )
             result.outcomes.append(outcome)
             self.logger.log(
                 "load_file",
@@ -400,8 +447,6 @@ class Ingestor:
                 duration_ms=outcome.duration_ms,
                 file_status=outcome.status,
             )
-        self.logger.flush()
-        return result
 
     def _ingest_file(
         self,
@@ -452,7 +497,6 @@ class Ingestor:
                 outcome.message = f"{file.path}: load failed: {str(err).splitlines()[0][:500]}"
         outcome.duration_ms = int((time.monotonic() - started) * 1000)
         crash_point("before_ledger_commit")
-        self._record(contract, file, fmt or "unknown", outcome)
         return outcome
 
     def _load(
@@ -486,14 +530,15 @@ class Ingestor:
         )
         crash_during_spark_job("during_data_write", self.spark.sparkContext.statusTracker())
         table = self.bronze_table(contract)
-        version_before = self._latest_version(table)
+        # Tags this attempt's commit: an interrupted earlier attempt used another marker.
+        marker = f"{app_id} attempt={uuid.uuid4().hex}"
         try:
-            self._append(good, table, app_id)
+            self._append(good, table, app_id, marker)
         except Exception as err:
             raise UnreadableFileError(
                 f"{file.path}: cannot be read as {fmt}: {str(err).splitlines()[0][:500]}"
             ) from err
-        if self._committed_by(table, app_id, after=version_before):
+        if self._committed(table, marker):
             metrics = observation.get
         else:
             # Delta skipped the write: an earlier attempt committed this file (then crashed
@@ -512,25 +557,17 @@ class Ingestor:
             self._write_quarantine(contract, file, parsed.df, app_id)
         crash_point("after_data_commit")
 
-    def _latest_version(self, table: str) -> int:
-        latest = DeltaTable.forName(self.spark, table).history(1).select("version").first()
-        return -1 if latest is None else int(latest["version"])
-
-    def _committed_by(self, table: str, app_id: str, *, after: int) -> bool:
-        """Whether this write made a commit (tagged with its appId) after version ``after``.
+    def _committed(self, table: str, marker: str) -> bool:
+        """Whether this attempt's append made a commit (its marker is in recent history).
 
         False when Delta skipped the write because an earlier attempt committed the same
-        (appId, version): that attempt's commit is older than ``after``.
+        (appId, version): that commit carries the earlier attempt's marker.
         """
-        recent = DeltaTable.forName(self.spark, table).history(20)
-        return any(
-            r["userMetadata"] == app_id and r["version"] > after
-            for r in recent.select("version", "userMetadata").collect()
-        )
+        return marker in recent_commits(self.spark, table, _HISTORY_DEPTH)
 
-    def _append(self, df: DataFrame, table: str, app_id: str) -> None:
+    def _append(self, df: DataFrame, table: str, app_id: str, marker: str) -> None:
         """Idempotent append: Delta skips it when (appId, version) is already committed."""
-        append(df, table, {"txnAppId": app_id, "txnVersion": "1", "userMetadata": app_id})
+        append(df, table, {"txnAppId": app_id, "txnVersion": "1", "userMetadata": marker})
 
     def _write_quarantine(
         self,
@@ -544,13 +581,14 @@ class Ingestor:
         )
         rows = bad.limit(_QUARANTINE_LINE_LOOKUP_LIMIT + 1).collect()
         if len(rows) <= _QUARANTINE_LINE_LOOKUP_LIMIT:
-            raws = [r["_raw_record"] for r in rows]
+            raws: list[str | None] = [r["_raw_record"] for r in rows]
+            located: list[tuple[int | None, str | None]]
             if file.fmt == "csv":
-                lines = _csv_line_numbers(file.path, raws, contract.options_for("csv"))
+                located = locate_csv_records(file.path, contract, raws)
             elif file.fmt == "json":
-                lines = _line_numbers(file.path, raws)
+                located = [(line, None) for line in _line_numbers(file.path, raws)]
             else:
-                lines = [None] * len(rows)
+                located = [(None, None)] * len(rows)
             records = [
                 (
                     str(file.path),
@@ -558,11 +596,11 @@ class Ingestor:
                     line,
                     row["_record_index"],
                     row["_quarantine_reason"],
-                    row["_raw_record"],
+                    text if text is not None else row["_raw_record"],
                     self.ingested_at,
                     self.run_id,
                 )
-                for row, line in zip(rows, lines, strict=True)
+                for row, (line, text) in zip(rows, located, strict=True)
             ]
             out = self.spark.createDataFrame(records, schema=_QUARANTINE_SCHEMA)
         else:
@@ -576,4 +614,4 @@ class Ingestor:
                 F.lit(self.ingested_at).cast("timestamp").alias("_ingested_at"),
                 F.lit(self.run_id).alias("_ingest_run_id"),
             )
-        self._append(out, self.quarantine_table(contract), app_id)
+        self._append(out, self.quarantine_table(contract), app_id, app_id)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ __all__ = [
     "ParsedFile",
     "UnreadableFileError",
     "csv_dialect",
+    "locate_csv_records",
     "read_delivered_file",
 ]
 
@@ -56,15 +58,18 @@ class ParsedFile:
 
 
 def _typed(raw: Column, data_type: T.DataType, options: dict[str, str]) -> Column:
-    """Cast a raw string to the declared type; null (never an error) when it does not fit."""
+    """Cast a raw string to the declared type; null (never an error) when it does not fit.
+
+    Surrounding blanks are ignored for every type but string (kept as delivered).
+    """
     if isinstance(data_type, T.StringType):
         return raw
     if isinstance(data_type, T.DateType):
-        return F.try_to_date(raw, options.get("dateFormat", _DEFAULT_DATE))
+        return F.try_to_date(F.trim(raw), options.get("dateFormat", _DEFAULT_DATE))
     if isinstance(data_type, T.TimestampType | T.TimestampNTZType):
-        return F.try_to_timestamp(raw, F.lit(options.get("timestampFormat", _DEFAULT_TS))).cast(
-            data_type
-        )
+        return F.try_to_timestamp(
+            F.trim(raw), F.lit(options.get("timestampFormat", _DEFAULT_TS))
+        ).cast(data_type)
     if isinstance(data_type, T.ArrayType | T.MapType | T.StructType):
         return F.from_json(raw, data_type.simpleString(), {"mode": "PERMISSIVE"})
     return F.trim(raw).try_cast(data_type)
@@ -86,53 +91,48 @@ def _finish(
     raw_record: Column,
     record_index: Column,
     direct: dict[str, Column] | None = None,
-) -> list[Column]:
-    """Typed declared columns + rescued data + quarantine reason, as select expressions.
+) -> list[tuple[str, Column]]:
+    """Typed declared columns + rescued data + quarantine reason, as (name, expression).
 
     ``raw_values`` are cast to the declared type (a failed cast goes to ``_rescued_data``);
     ``direct`` columns already have the declared type and pass through.
     """
     direct = direct or {}
-    out: list[Column] = []
-    rescued: list[Column] = []
+    out: list[tuple[str, Column]] = []
+    rescued: list[Column] = []  # one struct field per rescued value, null when it fits
     needed: list[Column] = []
     for col in contract.columns:
         if col.name in direct:
-            out.append(direct[col.name].alias(col.name))
+            out.append((col.name, direct[col.name]))
             continue
         raw = raw_values.get(col.name)
         if raw is None:
-            out.append(F.lit(None).cast(col.spark_type).alias(col.name))
+            out.append((col.name, F.lit(None).cast(col.spark_type)))
             continue
         typed = _typed(raw, col.spark_type, options)
-        out.append(typed.alias(col.name))
+        out.append((col.name, typed))
         if isinstance(col.spark_type, T.StringType):
             continue  # a string always fits: nothing to rescue
         failed = raw.isNotNull() & typed.isNull() & (F.trim(raw.cast("string")) != F.lit(""))
         needed.append(failed)
-        rescued.append(F.when(failed, F.struct(F.lit(col.name).alias("k"), raw.alias("v"))))
+        rescued.append(F.when(failed, raw.cast("string")).alias(col.name))
     for name, value in extras:
         needed.append(value.isNotNull())
-        rescued.append(
-            F.when(value.isNotNull(), F.struct(F.lit(name).alias("k"), value.alias("v")))
-        )
-    entries = (
-        F.filter(F.array(*rescued), lambda e: e.isNotNull())
-        if rescued
-        else F.array().cast("array<struct<k:string,v:string>>")
+        rescued.append(value.cast("string").alias(name))
+    # A struct written as JSON without its null fields: only what did not fit. (No lambda
+    # functions here: they would switch the whole projection off Spark's code generation.)
+    rescued_json = (
+        F.to_json(F.struct(*rescued), {"ignoreNullFields": "true"}) if rescued else F.lit("{}")
     )
-    rescued_map = F.map_from_entries(entries)
     if extra_map is not None:
         needed.append(F.size(extra_map) > 0)
-        rescued_map = F.map_concat(rescued_map, extra_map)
-    # The map is built only for rows where something did not fit: most rows skip it.
+        rescued_json = _merge_objects(rescued_json, F.to_json(extra_map))
+    # The JSON is built only for rows where something did not fit: most rows skip it.
     any_needed = F.lit(False)
     for condition in needed:
         any_needed = any_needed | condition
     out.append(
-        F.when(any_needed, F.to_json(rescued_map))
-        .otherwise(F.lit(None).cast("string"))
-        .alias("_rescued_data")
+        ("_rescued_data", F.when(any_needed, rescued_json).otherwise(F.lit(None).cast("string")))
     )
     reason = base_reason
     for key in contract.ingestion.keys:
@@ -143,10 +143,27 @@ def _finish(
             else (key_raw.isNull() | (F.trim(key_raw.cast("string")) == F.lit("")))
         )
         reason = F.coalesce(reason, F.when(missing, F.lit(f"missing_key:{key}")))
-    out.append(reason.alias("_quarantine_reason"))
-    out.append(F.when(reason.isNotNull(), raw_record).alias("_raw_record"))
-    out.append(record_index.alias("_record_index"))
+    out.append(("_quarantine_reason", reason))
+    out.append(("_raw_record", F.when(reason.isNotNull(), raw_record)))
+    out.append(("_record_index", record_index))
     return out
+
+
+def _merge_objects(left: Column, right: Column) -> Column:
+    """Two JSON object texts as one (their keys do not overlap)."""
+    return (
+        F.when(left == F.lit("{}"), right)
+        .when(right == F.lit("{}"), left)
+        .otherwise(
+            F.concat(
+                F.regexp_replace(left, r"\}$", ""), F.lit(","), F.regexp_replace(right, r"^\{", "")
+            )
+        )
+    )
+
+
+def _named(columns: list[tuple[str, Column]]) -> list[Column]:
+    return [column.alias(name) for name, column in columns]
 
 
 def csv_dialect(options: dict[str, str]) -> dict[str, Any]:
@@ -167,67 +184,228 @@ def _csv_header(path: Path, options: dict[str, str]) -> list[str]:
         return next(csv.reader(handle, **csv_dialect(options)), [])
 
 
-def _read_csv(spark: SparkSession, path: Path, contract: TableContract) -> ParsedFile:
+def _assemble(
+    staged: DataFrame,
+    fast: list[tuple[str, Column]],
+    slow: list[tuple[str, Column]],
+    use_fast: Column,
+) -> DataFrame:
+    """Per output column: the fast-path value where ``use_fast`` holds, else the slow one.
+
+    The slow path is one struct computed in a projection of its own, for the other rows only,
+    so the final projection stays small and code-generated.
+    """
+    assert [n for n, _ in fast] == [n for n, _ in slow]
+    staged = staged.select("*", F.when(~use_fast, F.struct(*_named(slow))).alias("_slow"))
+    return staged.select(
+        *[
+            F.when(use_fast, column).otherwise(F.col("_slow").getField(name)).alias(name)
+            for name, column in fast
+        ]
+    )
+
+
+def _native(data_type: T.DataType) -> bool:
+    """Types the CSV reader parses itself; complex types are read as text and converted."""
+    return not isinstance(data_type, T.ArrayType | T.MapType | T.StructType)
+
+
+@dataclass(frozen=True)
+class _CsvLayout:
+    """How a CSV file's header maps onto the contract."""
+
+    header: list[str]
+    positional: list[str]  # _c0, _c1, ... one per header field
+    by_name: dict[str, str]  # header name -> position (a repeated name: its last position)
+    read_types: dict[str, T.DataType]  # position -> type Spark parses it as
+
+
+def _csv_layout(path: Path, contract: TableContract) -> _CsvLayout:
     options = contract.options_for("csv")
-    has_header = options.get("header", "true") == "true"
-    notes: list[str] = []
-    if has_header:
+    if options.get("header", "true") == "true":
         header = [h.strip() for h in _csv_header(path, options)]
         if not header:
             raise UnreadableFileError(f"{path}: no header line; expected {contract.column_names}")
     else:
         header = contract.column_names
     positional = [f"_c{i}" for i in range(len(header))]
+    declared = {c.name: c for c in contract.columns}
+    by_name = dict(zip(header, positional, strict=True))
+    read_types: dict[str, T.DataType] = {}
+    for name, p in zip(header, positional, strict=True):
+        col = declared.get(name)
+        typed = col is not None and by_name[name] == p and _native(col.spark_type)
+        read_types[p] = col.spark_type if typed and col is not None else T.StringType()
+    return _CsvLayout(header, positional, by_name, read_types)
+
+
+def _read_csv(spark: SparkSession, path: Path, contract: TableContract) -> ParsedFile:
+    """CSV in one parse: Spark types the declared columns while reading (the fast path).
+
+    Records Spark flags (wrong field count, a value that does not parse as its declared
+    type) carry their raw text in the corrupt-record column; only those are parsed again,
+    as strings, to rescue values per column and to tell a malformed record from a bad value
+    (the slow path, evaluated for flagged rows only).
+    """
+    options = contract.options_for("csv")
+    has_header = options.get("header", "true") == "true"
+    notes: list[str] = []
+    layout = _csv_layout(path, contract)
+    header, positional, by_name = layout.header, layout.positional, layout.by_name
+    declared = {c.name: c for c in contract.columns}
     schema = T.StructType(
-        [T.StructField(p, T.StringType(), True) for p in positional]
+        [T.StructField(p, layout.read_types[p], True) for p in positional]
         + [T.StructField(_CORRUPT, T.StringType(), True)]
     )
     reader_options = {
-        k: v for k, v in options.items() if k not in ("dateFormat", "timestampFormat")
+        **options,
+        "header": "true" if has_header else "false",
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": _CORRUPT,
+        "enforceSchema": "true",
     }
-    reader_options.update(
-        {
-            "header": "true" if has_header else "false",
-            "mode": "PERMISSIVE",
-            "columnNameOfCorruptRecord": _CORRUPT,
-            "enforceSchema": "true",
-        }
-    )
     df = spark.read.options(**reader_options).schema(schema).csv(str(path))
-    declared = set(contract.column_names)
-    by_name = {name: F.col(p) for name, p in zip(header, positional, strict=True)}
     missing = [c for c in contract.column_names if c not in by_name]
     if missing:
         notes.append(f"declared columns absent from the file header: {missing}")
-    extras = [
-        (name, F.col(p)) for name, p in zip(header, positional, strict=True) if name not in declared
+    extra_names = [(n, p) for n, p in by_name.items() if n not in declared]
+    # An earlier position of a repeated header name is kept under "<name>#<column number>".
+    extra_names += [
+        (f"{n}#{i + 1}", p)
+        for i, (n, p) in enumerate(zip(header, positional, strict=True))
+        if by_name[n] != p
     ]
-    reason = F.when(
-        F.col(_CORRUPT).isNotNull(),
-        F.lit(f"malformed_csv_record: expected {len(header)} fields as in the header"),
-    )
-    # Raw text for quarantine: Spark's own text for malformed records, else the parsed fields
-    # written back as CSV (same separator and quote), which the line lookup parses again.
-    rewritten = F.to_csv(
-        F.struct(*[F.col(p) for p in positional]),
-        {
-            "sep": options.get("sep", ","),
-            "quote": options.get("quote", '"'),
-            "escape": options.get("escape", '"'),
-            "nullValue": "",
-        },
-    )
-    select = _finish(
-        {n: c for n, c in by_name.items() if n in declared},
+    write_options = {
+        "sep": options.get("sep", ","),
+        "quote": options.get("quote", '"'),
+        "escape": options.get("escape", '"'),
+        "nullValue": "",
+        "dateFormat": options.get("dateFormat", _DEFAULT_DATE),
+        "timestampFormat": options.get("timestampFormat", _DEFAULT_TS),
+    }
+    in_file = {n: p for n, p in by_name.items() if n in declared}
+
+    # Fast path: the reader typed every native column; complex ones are converted here.
+    direct = {n: F.col(p) for n, p in in_file.items() if _native(declared[n].spark_type)}
+    converted = {n: F.col(p) for n, p in in_file.items() if n not in direct}
+    fast = _finish(
+        converted,
         contract,
         options,
-        extras,
+        [(n, F.col(p)) for n, p in extra_names],
         None,
-        reason,
-        F.coalesce(F.col(_CORRUPT), rewritten),
+        F.lit(None).cast("string"),
+        # Raw text of a row quarantined for a missing key: the fields written back as CSV;
+        # the quarantine's line lookup replaces it with the file's own text.
+        F.to_csv(F.struct(*[F.col(p) for p in positional]), write_options),
+        F.lit(None).cast("bigint"),
+        direct,
+    )
+
+    # Slow path: the flagged record's raw text, parsed again with every field as a string.
+    text_schema = T.StructType(
+        [T.StructField(p, T.StringType(), True) for p in positional]
+        + [T.StructField(_CORRUPT, T.StringType(), True)]
+    )
+    parse_options = {
+        k: v
+        for k, v in options.items()
+        if k not in ("header", "multiLine", "encoding", "charset", "lineSep")
+    }
+    parse_options.update({"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT})
+    staged = df.select(
+        *positional,
+        _CORRUPT,
+        F.when(
+            F.col(_CORRUPT).isNotNull(),
+            F.from_csv(F.col(_CORRUPT), F.lit(text_schema.simpleString()), parse_options),
+        ).alias("_text"),
+    )
+    text = F.col("_text")
+    slow = _finish(
+        {n: text.getField(p) for n, p in in_file.items()},
+        contract,
+        options,
+        [(n, text.getField(p)) for n, p in extra_names],
+        None,
+        F.when(
+            text.getField(_CORRUPT).isNotNull(),
+            F.lit(f"malformed_csv_record: expected {len(header)} fields as in the header"),
+        ),
+        F.col(_CORRUPT),
         F.lit(None).cast("bigint"),
     )
-    return ParsedFile(df.select(*select), "csv", tuple(notes))
+    return ParsedFile(_assemble(staged, fast, slow, F.col(_CORRUPT).isNull()), "csv", tuple(notes))
+
+
+def _record_text(lines: list[str]) -> str:
+    text = "".join(lines)
+    for ending in ("\r\n", "\n", "\r"):
+        if text.endswith(ending):
+            return text[: -len(ending)]
+    return text
+
+
+def locate_csv_records(
+    path: Path, contract: TableContract, raw_records: Sequence[str | None]
+) -> list[tuple[int | None, str | None]]:
+    """First line and exact text, in the file, of each quarantined CSV record.
+
+    A record is found by its fields: all of them for records Spark flagged (their raw text is
+    Spark's own), else the fields Spark read as text (a record quarantined for a missing key
+    carries its typed fields written back, which may be formatted differently from the file).
+    Each file record is claimed once, first match first. Not found: ``(None, None)``.
+    """
+    options = contract.options_for("csv")
+    dialect = csv_dialect(options)
+    layout = _csv_layout(path, contract)
+    text_positions = [
+        i for i, p in enumerate(layout.positional) if isinstance(layout.read_types[p], T.StringType)
+    ]
+    exact: dict[tuple[str, ...], list[int]] = {}
+    by_text: dict[tuple[str, ...], list[int]] = {}
+    for i, raw in enumerate(raw_records):
+        if not raw:
+            continue
+        fields = next(csv.reader(io.StringIO(raw, newline=""), **dialect), [])
+        exact.setdefault(tuple(fields), []).append(i)
+        if len(fields) == len(layout.header):
+            by_text.setdefault(tuple(fields[j] for j in text_positions), []).append(i)
+    result: list[tuple[int | None, str | None]] = [(None, None)] * len(raw_records)
+    claimed: set[int] = set()
+    pending = sum(1 for raw in raw_records if raw)
+
+    def claim(index: dict[tuple[str, ...], list[int]], key: tuple[str, ...]) -> int | None:
+        slots = index.get(key)
+        while slots:
+            slot = slots.pop(0)
+            if slot not in claimed:
+                claimed.add(slot)
+                return slot
+        return None
+
+    consumed: list[str] = []
+
+    def lines(handle: Iterator[str]) -> Iterator[str]:
+        for line in handle:
+            consumed.append(line)
+            yield line
+
+    with path.open("r", encoding=options.get("encoding", "UTF-8"), newline="") as handle:
+        reader = csv.reader(lines(iter(handle)), **dialect)
+        start = 1
+        for fields in reader:
+            if pending == 0:
+                break
+            slot = claim(exact, tuple(fields))
+            if slot is None and len(fields) == len(layout.header):
+                slot = claim(by_text, tuple(fields[j] for j in text_positions))
+            if slot is not None:
+                result[slot] = (start, _record_text(consumed))
+                pending -= 1
+            consumed.clear()
+            start = reader.line_num + 1
+    return result
 
 
 def _first_significant_byte(path: Path) -> bytes:
@@ -238,6 +416,12 @@ def _first_significant_byte(path: Path) -> bytes:
 
 
 def _read_json(spark: SparkSession, path: Path, contract: TableContract) -> ParsedFile:
+    """JSON in one typed parse per record (the fast path).
+
+    A record goes the slow way (parsed again into a map of raw texts, to rescue values and
+    unknown keys per field) only when the typed parse flags it, or when it has a top-level key
+    the contract does not declare.
+    """
     options = contract.options_for("json")
     if _first_significant_byte(path) == b"[":
         # One JSON array document: split it into element texts, then treat as JSON lines.
@@ -251,28 +435,53 @@ def _read_json(spark: SparkSession, path: Path, contract: TableContract) -> Pars
         lines = elements.select(F.explode("elements").alias("value"))
     else:
         lines = spark.read.text(str(path)).filter(F.trim("value") != F.lit(""))
-    parsed = lines.select(
-        F.col("value"),
-        F.from_json("value", "map<string,string>", {"mode": "PERMISSIVE"}).alias("m"),
-    )
     declared = contract.column_names
-    raw_values = {name: F.col("m").getItem(name) for name in declared}
+    typed_schema = T.StructType(
+        [*contract.spark_schema.fields, T.StructField(_CORRUPT, T.StringType(), True)]
+    )
+    parse_options = {
+        k: v for k, v in options.items() if k not in ("multiLine", "encoding", "lineSep")
+    }
+    parse_options.update({"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT})
+    typed = F.from_json("value", typed_schema, parse_options)
+    unknown_key = (
+        F.size(F.array_except(F.json_object_keys("value"), F.array(*map(F.lit, declared)))) > 0
+    )
+    staged = lines.select(
+        "value",
+        typed.alias("_typed"),
+        F.coalesce(unknown_key, F.lit(False)).alias("_unknown_key"),
+    )
+    use_fast = F.col("_typed").getField(_CORRUPT).isNull() & ~F.col("_unknown_key")
+    fast = _finish(
+        {},
+        contract,
+        options,
+        [],
+        None,
+        F.lit(None).cast("string"),
+        F.col("value"),
+        F.lit(None).cast("bigint"),
+        {name: F.col("_typed").getField(name) for name in declared},
+    )
+    # Slow path, for flagged records only: every top-level value as its raw text.
+    as_map = F.when(~use_fast, F.from_json("value", "map<string,string>", {"mode": "PERMISSIVE"}))
+    staged = staged.select("*", as_map.alias("m"))
     extra_map = F.map_filter(
         F.coalesce(F.col("m"), F.create_map().cast("map<string,string>")),
         lambda k, _v: ~k.isin(*declared),
     )
-    reason = F.when(F.col("m").isNull(), F.lit("invalid_json: not a JSON object"))
-    select = _finish(
-        raw_values,
+    slow = _finish(
+        {name: F.col("m").getItem(name) for name in declared},
         contract,
         options,
         [],
         extra_map,
-        reason,
+        F.when(F.col("m").isNull(), F.lit("invalid_json: not a JSON object")),
         F.col("value"),
         F.lit(None).cast("bigint"),
     )
-    return ParsedFile(parsed.select(*select), "json")
+    return ParsedFile(_assemble(staged, fast, slow, use_fast), "json")
 
 
 def _read_parquet(spark: SparkSession, path: Path, contract: TableContract) -> ParsedFile:
@@ -304,7 +513,7 @@ def _read_parquet(spark: SparkSession, path: Path, contract: TableContract) -> P
         F.col("_metadata.row_index"),
         direct,
     )
-    return ParsedFile(df.select(*select), "parquet")
+    return ParsedFile(df.select(*_named(select)), "parquet")
 
 
 def _short(err: BaseException) -> str:

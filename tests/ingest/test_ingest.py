@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tests.ingest.base import CUSTOMER_HEADER, IngestTestCase
+
+INGESTION_COLUMNS = {"_source_file", "_source_file_modified_at", "_ingested_at", "_ingest_run_id"}
 
 GOOD_ROWS = (
     'C1,"Doe, Jane",1980-02-03,10.50,2025-01-01 10:00:00\n'
@@ -151,6 +154,58 @@ class CsvTest(IngestTestCase):
         self.assertEqual((row.customer_id, str(row.balance_amount)), ("C1", "1.00"))
         self.assertEqual(json.loads(row._rescued_data), {"loyalty_tier": "gold"})
 
+    def test_values_the_typed_parse_rejects_are_parsed_again_as_text(self) -> None:
+        self.deliver(
+            "customers_raw",
+            "a.csv",
+            CUSTOMER_HEADER
+            + "C1, Ann , 1980-02-03 , 12.5 ,2025-01-01 10:00:00\n"  # padded values: they fit
+            + ",NoKey,1980-02-03,1.0,2025-01-01 10:00:00\n",  # missing key, "1.0" not canonical
+            age_s=30,
+        )
+        self.deliver(
+            "customers_raw",
+            "b.csv",
+            CUSTOMER_HEADER.strip() + ",full_name\nC5,First,1980-02-03,1.00,,Second\n",
+        )
+
+        outcomes = self.ingest("customers_raw")["customers_raw"].outcomes
+
+        self.assertEqual([(o.rows_read, o.rows_loaded) for o in outcomes], [(2, 1), (1, 1)])
+        rows = {r.customer_id: r for r in self.bronze("customers_raw")}
+        self.assertEqual(
+            (rows["C1"].full_name, str(rows["C1"].birth_date), str(rows["C1"].balance_amount)),
+            (" Ann ", "1980-02-03", "12.50"),
+        )
+        self.assertIsNone(rows["C1"]._rescued_data)
+        # A repeated header name: the last column is the declared one, the earlier is rescued.
+        self.assertEqual(rows["C5"].full_name, "Second")
+        self.assertEqual(json.loads(rows["C5"]._rescued_data), {"full_name#2": "First"})
+        (bad,) = self.quarantine("customers_raw")
+        self.assertEqual(
+            (bad._line_number, bad._quarantine_reason, bad._raw_record),
+            (3, "missing_key:customer_id", ",NoKey,1980-02-03,1.0,2025-01-01 10:00:00"),
+        )
+
+    def test_delta_log_statistics_hold_no_member_values(self) -> None:
+        self.deliver("customers_raw", "a.csv", CUSTOMER_HEADER + GOOD_ROWS)
+        self.ingest("customers_raw")
+        detail = self.spark.sql("describe detail bronze.customers_raw").first()
+        assert detail is not None
+        log_dir = Path(str(detail["location"]).removeprefix("file:")) / "_delta_log"
+        stats = [
+            json.loads(action["add"]["stats"])
+            for commit in sorted(log_dir.glob("*.json"))
+            for action in map(json.loads, commit.read_text().splitlines())
+            if "add" in action and action["add"].get("stats")
+        ]
+        self.assertTrue(stats)
+        for entry in stats:
+            self.assertLessEqual(set(entry.get("minValues", {})), INGESTION_COLUMNS)
+        log_text = "".join(p.read_text() for p in log_dir.glob("*.json"))
+        for value in ("Doe, Jane", "1980-02-03", 'O""Brien', "Smith"):
+            self.assertNotIn(value, log_text)
+
     def test_header_only_file_loads_zero_rows(self) -> None:
         self.deliver("customers_raw", "c.csv", CUSTOMER_HEADER)
         (outcome,) = self.ingest("customers_raw")["customers_raw"].outcomes
@@ -212,6 +267,25 @@ class JsonTest(IngestTestCase):
             [(q._line_number, q._raw_record) for q in self.quarantine("orders_raw")],
             [(2, "{not json"), (4, "[1, 2]")],
         )
+
+    def test_unknown_key_alone_is_rescued_and_clean_records_carry_nothing(self) -> None:
+        self.deliver(
+            "orders_raw",
+            "o.jsonl",
+            '{"order_id":"O1","customer_id":"C1","order_date":"2025-01-02","lines":[]}\n'
+            '{"order_id":"O2","customer_id":"C1","order_date":"2025-01-03","channel":"web"}\n'
+            '{"order_id":"O3","customer_id":"C2","order_date":"2025-01-04","lines":'
+            '[{"line_number":1,"sku":"A","amount":"2.5"}]}\n',
+        )
+
+        (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
+
+        self.assertEqual((outcome.rows_read, outcome.rows_loaded), (3, 3))
+        rows = {r.order_id: r for r in self.bronze("orders_raw")}
+        self.assertIsNone(rows["O1"]._rescued_data)
+        self.assertEqual(json.loads(rows["O2"]._rescued_data), {"channel": "web"})
+        self.assertEqual(str(rows["O2"].order_date), "2025-01-03")
+        self.assertEqual([str(line.amount) for line in rows["O3"].lines], ["2.50"])
 
     def test_multi_line_array_document(self) -> None:
         self.deliver(

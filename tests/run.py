@@ -105,7 +105,11 @@ def run_worker(group: str, pattern: str | None, result_file: Path) -> int:
             "problems": len(problems),  # includes class/module set-up errors
             "skipped": len(result.skipped),
             "dbt_ok": sum(r.status in ("success", "pass", "warn") for r in DBT_NODE_RESULTS),
-            "dbt_other": sum(r.status not in ("success", "pass", "warn") for r in DBT_NODE_RESULTS),
+            # Exposures and other nodes with nothing to run report "no-op": neither counted.
+            "dbt_noop": sum(r.status == "no-op" for r in DBT_NODE_RESULTS),
+            "dbt_other": sum(
+                r.status not in ("success", "pass", "warn", "no-op") for r in DBT_NODE_RESULTS
+            ),
         }
         result_file.write_text(json.dumps(summary))
         return 0
@@ -165,8 +169,8 @@ def collect_workers(
         failed += r["problems"] + r["skipped"]  # a skipped test proves nothing
         print(
             f"[{group}] unittest: {r['run']} run, {r['problems']} failed, {r['skipped']} "
-            f"skipped; dbt nodes: {r['dbt_ok']} passed (+{r['dbt_other']} failing nodes that "
-            "tests provoke and assert)",
+            f"skipped; dbt nodes: {r['dbt_ok']} passed, {r['dbt_noop']} no-op (exposures), "
+            f"{r['dbt_other']} failed or skipped on purpose (tests provoke and assert them)",
             flush=True,
         )
     for thread in threads:

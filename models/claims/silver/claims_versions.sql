@@ -12,7 +12,7 @@ with claims_raw as (
     select * from {{ source('claims_bronze', 'claims_raw') }}
     {% if is_incremental() %}
         where
-            claims_raw._ingested_at > (
+            _ingested_at > (
                 select coalesce(max(loaded.ingested_at), timestamp '1900-01-01 00:00:00')
                 from {{ this }} as loaded
             )

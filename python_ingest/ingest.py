@@ -31,7 +31,12 @@ from python_ingest.errors import ConfigError, ContractError
 from python_ingest.faults import crash_during_spark_job, crash_point
 from python_ingest.logs import PipelineLogger
 from python_ingest.naming import Names
-from python_ingest.readers import UnreadableFileError, locate_csv_records, read_delivered_file
+from python_ingest.readers import (
+    ParsedFile,
+    UnreadableFileError,
+    locate_csv_records,
+    read_delivered_file,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -223,6 +228,14 @@ def _line_numbers(path: Path, raw_records: Sequence[str | None]) -> list[int | N
     return result
 
 
+def _failure_message(path: Path, err: Exception | None) -> str:
+    """Why a file failed: an unreadable file's own message, else the error's first line."""
+    if isinstance(err, UnreadableFileError):
+        return str(err)
+    first = str(err).splitlines()[0][:500] if str(err) else type(err).__name__
+    return f"{path}: load failed: {first}"
+
+
 def _sql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -395,22 +408,27 @@ class Ingestor:
         )
         if not pending:
             return result  # nothing to write: no table DDL, no data or log commit here
-        self.ensure_tables(contract)
-        # A file's ledger entry is committed on a worker thread, after its data commit, while
-        # this thread goes on with the next file (or the log commit): Spark runs both.
+        # Files are fingerprinted on a worker thread, one ahead: the first while the tables are
+        # checked, the next while this one loads. A file's ledger entry is committed on another
+        # worker thread, after its data commit, while this thread goes on with the next file
+        # (or the log commit): Spark runs both.
+        hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
         ledger_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         entries: list[Future[None]] = []
         try:
+            first = hasher.submit(self._fingerprint, contract, pending[0])
+            self.ensure_tables(contract)
             self._load_pending(
                 contract,
                 pending,
                 result,
                 (loaded_hashes, last_hash_by_path),
-                ledger_writer,
-                entries,
+                (hasher, first),
+                (ledger_writer, entries),
             )
             self.logger.flush()  # one log commit per table: its discover and load_file records
         finally:
+            hasher.shutdown(wait=True, cancel_futures=True)
             ledger_writer.shutdown(wait=True)
         for entry in entries:
             entry.result()  # a failed ledger commit fails the run
@@ -422,14 +440,20 @@ class Ingestor:
         pending: list[DeliveredFile],
         result: TableResult,
         hashes: tuple[dict[str, str], dict[str, str]],
-        ledger_writer: ThreadPoolExecutor,
-        entries: list[Future[None]],
+        fingerprints: tuple[ThreadPoolExecutor, Future[tuple[str, str | None]]],
+        ledger: tuple[ThreadPoolExecutor, list[Future[None]]],
     ) -> None:
-        """Load each pending file; its ledger entry is submitted to ``ledger_writer``."""
+        """Load each pending file (its fingerprint already started on ``fingerprints``); its
+        ledger entry is submitted to the ledger writer."""
         table = result.table
         loaded_hashes, last_hash_by_path = hashes
+        hasher, upcoming = fingerprints
+        ledger_writer, entries = ledger
         for index, file in enumerate(pending, start=1):
-            outcome = self._ingest_file(contract, file, loaded_hashes, last_hash_by_path)
+            current = upcoming
+            if index < len(pending):
+                upcoming = hasher.submit(self._fingerprint, contract, pending[index])
+            outcome = self._ingest_file(contract, file, current, loaded_hashes, last_hash_by_path)
             entries.append(
                 ledger_writer.submit(self._record, contract, file, file.fmt or "unknown", outcome)
             )
@@ -448,19 +472,34 @@ class Ingestor:
                 file_status=outcome.status,
             )
 
+    @staticmethod
+    def _fingerprint(contract: TableContract, file: DeliveredFile) -> tuple[str, str | None]:
+        fmt = file.fmt
+        check_utf8 = fmt in ("csv", "json") and (
+            contract.options_for(fmt).get("encoding", "UTF-8").replace("-", "").upper() == "UTF8"
+        )
+        return fingerprint(file.path, check_utf8=check_utf8)
+
     def _ingest_file(
         self,
         contract: TableContract,
         file: DeliveredFile,
+        fingerprinted: Future[tuple[str, str | None]],
         loaded_hashes: dict[str, str],
         last_hash_by_path: dict[str, str],
     ) -> FileOutcome:
         started = time.monotonic()
         fmt = file.fmt
-        check_utf8 = fmt in ("csv", "json") and (
-            contract.options_for(fmt).get("encoding", "UTF-8").replace("-", "").upper() == "UTF8"
-        )
-        sha, encoding_problem = fingerprint(file.path, check_utf8=check_utf8)
+        # The read is planned while the file is hashed; its errors count only for a file that
+        # is neither a duplicate nor rejected by the checks below.
+        parsed: ParsedFile | None = None
+        plan_error: Exception | None = None
+        if fmt is not None and fmt in contract.ingestion.formats and file.size > 0:
+            try:
+                parsed = read_delivered_file(self.spark, file.path, fmt, contract)
+            except Exception as err:  # noqa: BLE001 - reported below, in order
+                plan_error = err
+        sha, encoding_problem = fingerprinted.result()
         outcome = FileOutcome(path=file.path, status="failed", sha256=sha)
         previous = last_hash_by_path.get(str(file.path), "")
         changed = previous not in ("", sha)
@@ -480,9 +519,11 @@ class Ingestor:
             outcome.message = "empty file (0 bytes); re-deliver it with its content"
         elif encoding_problem:
             outcome.message = encoding_problem
+        elif parsed is None:
+            outcome.message = _failure_message(file.path, plan_error)
         else:
             try:
-                self._load(contract, file, fmt, sha, outcome)
+                self._load(contract, file, parsed, sha, outcome)
                 outcome.status = "loaded"
                 loaded_hashes[sha] = str(file.path)
                 last_hash_by_path[str(file.path)] = sha
@@ -491,10 +532,8 @@ class Ingestor:
                         f"changed file at a known path (previous sha256 {previous[:12]}...): "
                         "loaded as a new delivery"
                     ) + (f"; {outcome.message}" if outcome.message else "")
-            except UnreadableFileError as err:
-                outcome.message = str(err)
             except Exception as err:  # noqa: BLE001 - one bad file must not stop the run
-                outcome.message = f"{file.path}: load failed: {str(err).splitlines()[0][:500]}"
+                outcome.message = _failure_message(file.path, err)
         outcome.duration_ms = int((time.monotonic() - started) * 1000)
         crash_point("before_ledger_commit")
         return outcome
@@ -503,11 +542,11 @@ class Ingestor:
         self,
         contract: TableContract,
         file: DeliveredFile,
-        fmt: FileFormat,
+        parsed: ParsedFile,
         sha: str,
         outcome: FileOutcome,
     ) -> None:
-        parsed = read_delivered_file(self.spark, file.path, fmt, contract)
+        fmt = parsed.fmt
         outcome.message = "; ".join(parsed.notes)
         meta = {
             "_source_file": F.lit(str(file.path)),
@@ -516,17 +555,17 @@ class Ingestor:
             "_ingest_run_id": F.lit(self.run_id),
         }
         app_id = f"data-ops:{self.bronze_table(contract)}:{sha}"
-        # Counts come from the write pass itself (an observation), not from an extra scan.
-        observation = Observation(f"ingest-{sha[:16]}")
-        observed = parsed.df.observe(
-            observation,
-            F.count(F.lit(1)).alias("read"),
-            F.count_if(F.col("_quarantine_reason").isNull()).alias("good"),
-        )
-        good = observed.where(F.col("_quarantine_reason").isNull()).select(
-            *contract.column_names,
-            *[v.alias(k) for k, v in meta.items()],
-            "_rescued_data",
+        # Counts come from the write pass itself (observations), not from an extra scan: the
+        # records the reader parsed (``parsed.records``) and the rows written to bronze.
+        written = Observation(f"loaded-{uuid.uuid4().hex}")
+        good = (
+            parsed.df.where(F.col("_quarantine_reason").isNull())
+            .select(
+                *contract.column_names,
+                *[v.alias(k) for k, v in meta.items()],
+                "_rescued_data",
+            )
+            .observe(written, F.count(F.lit(1)).alias("loaded"))
         )
         crash_during_spark_job("during_data_write", self.spark.sparkContext.statusTracker())
         table = self.bronze_table(contract)
@@ -539,7 +578,7 @@ class Ingestor:
                 f"{file.path}: cannot be read as {fmt}: {str(err).splitlines()[0][:500]}"
             ) from err
         if self._committed(table, marker):
-            metrics = observation.get
+            metrics = {"read": parsed.records.get["records"], "good": written.get["loaded"]}
         else:
             # Delta skipped the write: an earlier attempt committed this file (then crashed
             # before its ledger entry). Count the file again without writing it.

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyspark.sql import Column
+from pyspark.sql import Column, Observation
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -52,15 +53,29 @@ class UnreadableFileError(DataError):
 
 @dataclass(frozen=True)
 class ParsedFile:
+    """The parsed file; ``records`` counts the records read, filled when ``df`` is executed."""
+
     df: DataFrame
     fmt: FileFormat
+    records: Observation
     notes: tuple[str, ...] = ()
 
 
-def _typed(raw: Column, data_type: T.DataType, options: dict[str, str]) -> Column:
-    """Cast a raw string to the declared type; null (never an error) when it does not fit.
+def _counted(df: DataFrame) -> tuple[DataFrame, Observation]:
+    """``df`` with its records counted as they pass (an observation, no extra scan).
 
-    Surrounding blanks are ignored for every type but string (kept as delivered).
+    The observation is also a barrier for the optimizer: a filter on the columns derived
+    from ``df`` is not pushed below it. Pushed down, the filter would re-evaluate the parse
+    (the typed JSON, the key checks) once per reference instead of using its result.
+    """
+    observation = Observation(f"records-{uuid.uuid4().hex}")
+    return df.observe(observation, F.count(F.lit(1)).alias("records")), observation
+
+
+def _typed(raw: Column, data_type: T.DataType, options: dict[str, str]) -> Column:
+    """Cast a raw string to the declared scalar type; null (never an error) when it does not
+    fit. Surrounding blanks are ignored for every type but string (kept as delivered).
+    Arrays, maps and structs: see ``_parsed_complex``.
     """
     if isinstance(data_type, T.StringType):
         return raw
@@ -70,9 +85,26 @@ def _typed(raw: Column, data_type: T.DataType, options: dict[str, str]) -> Colum
         return F.try_to_timestamp(
             F.trim(raw), F.lit(options.get("timestampFormat", _DEFAULT_TS))
         ).cast(data_type)
-    if isinstance(data_type, T.ArrayType | T.MapType | T.StructType):
-        return F.from_json(raw, data_type.simpleString(), {"mode": "PERMISSIVE"})
     return F.trim(raw).try_cast(data_type)
+
+
+def _complex(data_type: T.DataType) -> bool:
+    return isinstance(data_type, T.ArrayType | T.MapType | T.StructType)
+
+
+def _parsed_complex(raw: Column, data_type: T.DataType) -> Column:
+    """A JSON text parsed as an array/map/struct: ``struct<v, _corrupt_record>``.
+
+    Spark keeps what it can of a nested value (an element whose field fails its type becomes
+    null); ``_corrupt_record`` says that something did not fit, so the text can be rescued.
+    """
+    schema = T.StructType(
+        [T.StructField("v", data_type, True), T.StructField(_CORRUPT, T.StringType(), True)]
+    )
+    wrapped = F.concat(F.lit('{"v":'), raw, F.lit("}"))
+    return F.from_json(
+        wrapped, schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
+    )
 
 
 def _as_text(value: Column, data_type: T.DataType) -> Column:
@@ -109,11 +141,22 @@ def _finish(
         if raw is None:
             out.append((col.name, F.lit(None).cast(col.spark_type)))
             continue
-        typed = _typed(raw, col.spark_type, options)
-        out.append((col.name, typed))
         if isinstance(col.spark_type, T.StringType):
+            out.append((col.name, raw))
             continue  # a string always fits: nothing to rescue
-        failed = raw.isNotNull() & typed.isNull() & (F.trim(raw.cast("string")) != F.lit(""))
+        blank = F.trim(raw.cast("string")) == F.lit("")
+        if _complex(col.spark_type):
+            # A nested value that does not fit keeps its parsable part in the column; the
+            # whole text is rescued.
+            parsed = _parsed_complex(raw, col.spark_type)
+            typed = parsed.getField("v")
+            out.append((col.name, typed))
+            problem = typed.isNull() | parsed.getField(_CORRUPT).isNotNull()
+            failed = raw.isNotNull() & problem & ~blank
+        else:
+            typed = _typed(raw, col.spark_type, options)
+            out.append((col.name, typed))
+            failed = raw.isNotNull() & typed.isNull() & ~blank
         needed.append(failed)
         rescued.append(F.when(failed, raw.cast("string")).alias(col.name))
     for name, value in extras:
@@ -189,17 +232,21 @@ def _assemble(
     fast: list[tuple[str, Column]],
     slow: list[tuple[str, Column]],
     use_fast: Column,
+    same: frozenset[str] = frozenset(),
 ) -> DataFrame:
     """Per output column: the fast-path value where ``use_fast`` holds, else the slow one.
 
-    The slow path is one struct computed in a projection of its own, for the other rows only,
-    so the final projection stays small and code-generated.
+    Columns in ``same`` have the same value on both paths and take the fast one. One
+    projection over ``staged``: its rows are not copied again, and a slow expression is only
+    evaluated for the rows that take the slow path.
     """
     assert [n for n, _ in fast] == [n for n, _ in slow]
-    staged = staged.select("*", F.when(~use_fast, F.struct(*_named(slow))).alias("_slow"))
+    slow_by_name = dict(slow)
     return staged.select(
         *[
-            F.when(use_fast, column).otherwise(F.col("_slow").getField(name)).alias(name)
+            (
+                column if name in same else F.when(use_fast, column).otherwise(slow_by_name[name])
+            ).alias(name)
             for name, column in fast
         ]
     )
@@ -207,7 +254,7 @@ def _assemble(
 
 def _native(data_type: T.DataType) -> bool:
     """Types the CSV reader parses itself; complex types are read as text and converted."""
-    return not isinstance(data_type, T.ArrayType | T.MapType | T.StructType)
+    return not _complex(data_type)
 
 
 @dataclass(frozen=True)
@@ -264,7 +311,9 @@ def _read_csv(spark: SparkSession, path: Path, contract: TableContract) -> Parse
         "columnNameOfCorruptRecord": _CORRUPT,
         "enforceSchema": "true",
     }
-    df = spark.read.options(**reader_options).schema(schema).csv(str(path))
+    # Counted as read: the CSV parse happens in the scan, so nothing is worth shielding from
+    # a pushed-down filter (see _counted), and the scan's rows pass through uncopied.
+    df, records = _counted(spark.read.options(**reader_options).schema(schema).csv(str(path)))
     missing = [c for c in contract.column_names if c not in by_name]
     if missing:
         notes.append(f"declared columns absent from the file header: {missing}")
@@ -335,7 +384,13 @@ def _read_csv(spark: SparkSession, path: Path, contract: TableContract) -> Parse
         F.col(_CORRUPT),
         F.lit(None).cast("bigint"),
     )
-    return ParsedFile(_assemble(staged, fast, slow, F.col(_CORRUPT).isNull()), "csv", tuple(notes))
+    # A text column holds the same token on both paths (a malformed record is quarantined).
+    same = frozenset(
+        n for n, p in in_file.items() if isinstance(layout.read_types[p], T.StringType)
+    )
+    return ParsedFile(
+        _assemble(staged, fast, slow, F.col(_CORRUPT).isNull(), same), "csv", records, tuple(notes)
+    )
 
 
 def _record_text(lines: list[str]) -> str:
@@ -447,11 +502,19 @@ def _read_json(spark: SparkSession, path: Path, contract: TableContract) -> Pars
     unknown_key = (
         F.size(F.array_except(F.json_object_keys("value"), F.array(*map(F.lit, declared)))) > 0
     )
-    staged = lines.select(
-        "value",
-        typed.alias("_typed"),
-        F.coalesce(unknown_key, F.lit(False)).alias("_unknown_key"),
+    unknown_key = F.coalesce(unknown_key, F.lit(False))
+    # Flagged records are parsed again into a map of raw texts (the slow path's input). One
+    # projection, where Spark evaluates the typed parse and the key check once per record: it
+    # shares an expression between columns only where it is always evaluated, so the flag is
+    # a sum of both tests, not a short-circuit OR (whose right side is conditional).
+    flagged = (typed.getField(_CORRUPT).isNotNull().cast("int") + unknown_key.cast("int")) > F.lit(
+        0
     )
+    as_map = F.when(flagged, F.from_json("value", "map<string,string>", {"mode": "PERMISSIVE"}))
+    staged = lines.select(
+        "value", typed.alias("_typed"), unknown_key.alias("_unknown_key"), as_map.alias("m")
+    )
+    staged, records = _counted(staged)
     use_fast = F.col("_typed").getField(_CORRUPT).isNull() & ~F.col("_unknown_key")
     fast = _finish(
         {},
@@ -465,12 +528,13 @@ def _read_json(spark: SparkSession, path: Path, contract: TableContract) -> Pars
         {name: F.col("_typed").getField(name) for name in declared},
     )
     # Slow path, for flagged records only: every top-level value as its raw text.
-    as_map = F.when(~use_fast, F.from_json("value", "map<string,string>", {"mode": "PERMISSIVE"}))
-    staged = staged.select("*", as_map.alias("m"))
-    extra_map = F.map_filter(
-        F.coalesce(F.col("m"), F.create_map().cast("map<string,string>")),
-        lambda k, _v: ~k.isin(*declared),
+    # The undeclared keys: the map's entries minus the declared ones. (No lambda function: it
+    # would take the projection off Spark's whole-stage code generation for every record.)
+    m = F.coalesce(F.col("m"), F.create_map().cast("map<string,string>"))
+    declared_entries = F.map_entries(
+        F.create_map(*[part for name in declared for part in (F.lit(name), m.getItem(name))])
     )
+    extra_map = F.map_from_entries(F.array_except(F.map_entries(m), declared_entries))
     slow = _finish(
         {name: F.col("m").getItem(name) for name in declared},
         contract,
@@ -481,7 +545,10 @@ def _read_json(spark: SparkSession, path: Path, contract: TableContract) -> Pars
         F.col("value"),
         F.lit(None).cast("bigint"),
     )
-    return ParsedFile(_assemble(staged, fast, slow, use_fast), "json")
+    # A text column holds the same value on both paths (a record that is not a JSON object is
+    # quarantined).
+    same = frozenset(c.name for c in contract.columns if isinstance(c.spark_type, T.StringType))
+    return ParsedFile(_assemble(staged, fast, slow, use_fast, same), "json", records)
 
 
 def _read_parquet(spark: SparkSession, path: Path, contract: TableContract) -> ParsedFile:
@@ -513,7 +580,9 @@ def _read_parquet(spark: SparkSession, path: Path, contract: TableContract) -> P
         F.col("_metadata.row_index"),
         direct,
     )
-    return ParsedFile(df.select(*_named(select)), "parquet")
+    # Counted after the projection: it reads the scan's hidden _metadata column.
+    parsed, records = _counted(df.select(*_named(select)))
+    return ParsedFile(parsed, "parquet", records)
 
 
 def _short(err: BaseException) -> str:

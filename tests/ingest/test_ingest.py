@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -286,6 +287,28 @@ class JsonTest(IngestTestCase):
         self.assertEqual(json.loads(rows["O2"]._rescued_data), {"channel": "web"})
         self.assertEqual(str(rows["O2"].order_date), "2025-01-03")
         self.assertEqual([str(line.amount) for line in rows["O3"].lines], ["2.50"])
+
+    def test_nested_value_that_does_not_fit_is_rescued_not_dropped(self) -> None:
+        lines = [
+            {"line_number": 1, "sku": "A", "amount": "abc"},
+            {"line_number": 2, "sku": "B", "amount": 2},
+        ]
+        record = {"order_id": "O1", "customer_id": "C1", "order_date": "2025-01-02"}
+        self.deliver("orders_raw", "o.jsonl", json.dumps({**record, "lines": lines}) + "\n")
+
+        (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
+
+        self.assertEqual(
+            (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined), (1, 1, 0)
+        )
+        (row,) = self.bronze("orders_raw")
+        # The line whose amount is not a number keeps its other fields; the whole delivered
+        # array is in _rescued_data, so "abc" is not lost.
+        self.assertEqual(
+            [(line.line_number, line.sku, line.amount) for line in row.lines],
+            [(1, "A", None), (2, "B", Decimal("2.00"))],
+        )
+        self.assertEqual(json.loads(json.loads(row._rescued_data)["lines"]), lines)
 
     def test_multi_line_array_document(self) -> None:
         self.deliver(

@@ -8,6 +8,7 @@ where managed tables are not addressed by path) we append by name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from python_ingest.naming import on_databricks
@@ -15,7 +16,20 @@ from python_ingest.naming import on_databricks
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["append", "recent_commits", "table_location"]
+__all__ = [
+    "AUTO_COMPACT",
+    "append",
+    "ensure_table_properties",
+    "recent_commits",
+    "table_location",
+    "tblproperties_clause",
+]
+
+# For tables that grow by one small commit per file or run step (the ingestion ledger, the
+# pipeline logs): Delta compacts their small files after a commit once enough have gathered.
+# Without it, every lookup reads one Parquet file per commit ever made (measured: a ledger
+# query took 0.72 s after 300 commits, 0.21 s with auto compaction, at the same append cost).
+AUTO_COMPACT = {"delta.autoOptimize.autoCompact": "true"}
 
 _locations: dict[tuple[int, str], str] = {}
 
@@ -37,6 +51,22 @@ def append(df: DataFrame, table: str, options: dict[str, str] | None = None) -> 
         writer.saveAsTable(table)
     else:
         writer.save(table_location(df.sparkSession, table))
+
+
+def tblproperties_clause(properties: Mapping[str, str]) -> str:
+    """``tblproperties (...)`` for a ``create table`` statement."""
+    pairs = ", ".join(f"'{key}' = '{value}'" for key, value in properties.items())
+    return f"tblproperties ({pairs})"
+
+
+def ensure_table_properties(spark: SparkSession, table: str, properties: Mapping[str, str]) -> None:
+    """Set the properties that an existing table lacks or has another value for (one query)."""
+    rows = spark.sql(f"show tblproperties {table}").collect()
+    current = {row["key"]: row["value"] for row in rows}
+    missing = {k: v for k, v in properties.items() if current.get(k) != v}
+    if missing:
+        pairs = ", ".join(f"'{key}' = '{value}'" for key, value in missing.items())
+        spark.sql(f"alter table {table} set tblproperties ({pairs})")
 
 
 def recent_commits(spark: SparkSession, table: str, depth: int) -> set[str]:

@@ -26,7 +26,13 @@ from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
 from python_ingest.contract import FileFormat, TableContract, format_for_file
-from python_ingest.delta_io import append, recent_commits
+from python_ingest.delta_io import (
+    AUTO_COMPACT,
+    append,
+    ensure_table_properties,
+    recent_commits,
+    tblproperties_clause,
+)
 from python_ingest.errors import ConfigError, ContractError
 from python_ingest.faults import crash_during_spark_job, crash_point
 from python_ingest.logs import PipelineLogger
@@ -307,7 +313,7 @@ class Ingestor:
             if added:
                 ddl = ", ".join(f"`{c.name}` {c.data_type}" for c in added)
                 self.spark.sql(f"alter table {table} add columns ({ddl})")
-            self._ensure_stats_columns(table, STATS_COLUMNS)
+            ensure_table_properties(self.spark, table, {STATS_PROPERTY: STATS_COLUMNS})
         quarantine = self.quarantine_table(contract)
         if not self.spark.catalog.tableExists(quarantine):
             self.spark.sql(
@@ -316,20 +322,18 @@ class Ingestor:
                 f"tblproperties ('{STATS_PROPERTY}' = '{QUARANTINE_STATS_COLUMNS}')"
             )
         else:
-            self._ensure_stats_columns(quarantine, QUARANTINE_STATS_COLUMNS)
+            ensure_table_properties(
+                self.spark, quarantine, {STATS_PROPERTY: QUARANTINE_STATS_COLUMNS}
+            )
+        # Tables created before a property was introduced get it here (a one-time change).
         if not self.spark.catalog.tableExists(self.ledger_table):
             self.spark.sql(
                 f"create table if not exists {self.ledger_table} ({_LEDGER_SCHEMA}) using delta "
-                "comment 'One row per delivered file and outcome: exactly-once bookkeeping.'"
+                "comment 'One row per delivered file and outcome: exactly-once bookkeeping.' "
+                + tblproperties_clause(AUTO_COMPACT)
             )
-
-    def _ensure_stats_columns(self, table: str, columns: str) -> None:
-        """Limit statistics on a table created before they were limited (a one-time change)."""
-        current = self.spark.sql(f"show tblproperties {table} ('{STATS_PROPERTY}')").first()
-        if current is None or current["value"] != columns:
-            self.spark.sql(
-                f"alter table {table} set tblproperties ('{STATS_PROPERTY}' = '{columns}')"
-            )
+        else:
+            ensure_table_properties(self.spark, self.ledger_table, AUTO_COMPACT)
 
     # -- ledger -------------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 {#
     on-run-end hook: append this invocation's node results to `<catalog>.gold.dbt_run_results`,
-    one INSERT (one Delta commit) per invocation. Runs the same way in `data-ops run` locally and
-    in the bundle's dbt task on Databricks. `run_id` is DATA_OPS_RUN_ID (set by `data-ops run`,
-    and equal to the ingestion run id, so it joins gold.pipeline_logs) or dbt's invocation id.
+    one INSERT (one Delta commit) per invocation; Delta auto-compacts the small files this makes.
+    Runs the same way in `data-ops run` locally and in the bundle's dbt task on Databricks.
+    `run_id` is DATA_OPS_RUN_ID (set by `data-ops run`, and equal to the ingestion run id, so it
+    joins gold.pipeline_logs) or dbt's invocation id.
     For tests with store_failures, `failures_relation` names the table holding the failing rows.
 #}
 {% macro run_results_relation() -%}
@@ -51,6 +52,7 @@
             recorded_at timestamp
         ) using delta
         comment 'dbt node results per invocation (data-ops on-run-end hook); join gold.pipeline_logs on run_id.'
+        tblproperties ('delta.autoOptimize.autoCompact' = 'true')
     {%- endset -%}
     {% do run_query(create_sql) %}
     {%- set run_id = env_var('DATA_OPS_RUN_ID', invocation_id) -%}

@@ -10,10 +10,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from python_ingest.delta_io import AUTO_COMPACT
+from python_ingest.ingest import LEDGER_TABLE
 from tests.ingest.base import CUSTOMER_HEADER, IngestTestCase
 
 INGESTION_COLUMNS = {"_source_file", "_source_file_modified_at", "_ingested_at", "_ingest_run_id"}
 
+(AUTO_COMPACT_KEY,) = AUTO_COMPACT
 GOOD_ROWS = (
     'C1,"Doe, Jane",1980-02-03,10.50,2025-01-01 10:00:00\n'
     "C2,Smith,1990-05-06,0.00,2025-01-02 11:00:00\n"
@@ -379,3 +382,38 @@ class ReconciliationTest(IngestTestCase):
                 self.assertEqual(entry.rows_read, entry.rows_loaded + entry.rows_quarantined)
             self.assertEqual(sum(e.rows_loaded for e in self.ledger(table)), bronze)
             self.assertEqual(sum(e.rows_quarantined for e in self.ledger(table)), quarantined)
+
+
+class HousekeepingTest(IngestTestCase):
+    def test_ledger_and_logs_compact_their_small_files(self) -> None:
+        ledger = self.names.table(*LEDGER_TABLE)
+        self.deliver("customers_raw", "a.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
+        self.ingest("customers_raw")
+        for table in (ledger, "gold.pipeline_logs"):
+            self.assertEqual(self._auto_compact(table), "true", table)
+
+        # A ledger from before auto compaction (property unset) gets it on the next run, and
+        # Delta then compacts its small files (threshold lowered from 50 for the test).
+        self.spark.sql(f"alter table {ledger} unset tblproperties ('{AUTO_COMPACT_KEY}')")
+        self.assertIsNone(self._auto_compact(ledger))
+        before = self._version(ledger)
+        self.spark.conf.set("spark.databricks.delta.autoCompact.minNumFiles", "3")
+        self.addCleanup(self.spark.conf.unset, "spark.databricks.delta.autoCompact.minNumFiles")
+        for i in range(4):
+            self.deliver("customers_raw", f"b{i}.csv", CUSTOMER_HEADER + f"C{i}0,N,,1,\n")
+        self.ingest("customers_raw")
+
+        self.assertEqual(self._auto_compact(ledger), "true")
+        history = self.spark.sql(f"describe history {ledger}").where(f"version > {before}")
+        operations = [r["operation"] for r in history.collect()]
+        self.assertIn("OPTIMIZE", operations)
+        self.assertEqual(len(self.ledger("customers_raw")), 5)
+
+    def _auto_compact(self, table: str) -> str | None:
+        rows = self.spark.sql(f"show tblproperties {table}").collect()
+        return {r["key"]: r["value"] for r in rows}.get(AUTO_COMPACT_KEY)
+
+    def _version(self, table: str) -> int:
+        row = self.spark.sql(f"describe history {table} limit 1").first()
+        assert row is not None
+        return int(row["version"])

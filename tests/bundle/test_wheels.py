@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import unittest
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 from python_ingest.cli_deploy import cmd_record_wheel
@@ -48,7 +49,10 @@ class WheelFileTest(unittest.TestCase):
         info = inspect_wheel(path)
         self.assertEqual((info.name, info.version), ("data-ops", "0.1.0"))
         self.assertEqual(info.sha256, hashlib.sha256(path.read_bytes()).hexdigest())
-        self.assertEqual(info.build_time.timestamp(), int(path.stat().st_mtime * 1e6) / 1e6)
+        # The file's mtime as an aware UTC time, to the microsecond (datetime rounds the
+        # sub-microsecond part, so compare within one microsecond, not by truncation).
+        self.assertEqual(info.build_time.utcoffset(), timedelta(0))
+        self.assertAlmostEqual(info.build_time.timestamp(), path.stat().st_mtime, delta=1e-6)
 
     def test_a_file_that_is_not_a_wheel_is_a_config_error(self) -> None:
         path = self.folder / "notes.whl"

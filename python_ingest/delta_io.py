@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTO_COMPACT",
     "append",
+    "create_or_update_table",
     "ensure_table_properties",
     "recent_commits",
+    "sql_string",
     "table_location",
     "tblproperties_clause",
 ]
@@ -67,6 +69,26 @@ def ensure_table_properties(spark: SparkSession, table: str, properties: Mapping
     if missing:
         pairs = ", ".join(f"'{key}' = '{value}'" for key, value in missing.items())
         spark.sql(f"alter table {table} set tblproperties ({pairs})")
+
+
+def sql_string(value: str) -> str:
+    """A Spark SQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def create_or_update_table(
+    spark: SparkSession, table: str, ddl: str, comment: str, properties: Mapping[str, str]
+) -> bool:
+    """Create the Delta table with its properties (True); if it exists, give it the properties
+    it lacks, as a table created before a property was introduced (False)."""
+    if not spark.catalog.tableExists(table):
+        spark.sql(
+            f"create table if not exists {table} ({ddl}) using delta comment {sql_string(comment)} "
+            + tblproperties_clause(properties)
+        )
+        return True
+    ensure_table_properties(spark, table, properties)
+    return False
 
 
 def recent_commits(spark: SparkSession, table: str, depth: int) -> set[str]:

@@ -29,9 +29,9 @@ from python_ingest.contract import FileFormat, TableContract, format_for_file
 from python_ingest.delta_io import (
     AUTO_COMPACT,
     append,
-    ensure_table_properties,
+    create_or_update_table,
     recent_commits,
-    tblproperties_clause,
+    sql_string,
 )
 from python_ingest.errors import ConfigError, ContractError
 from python_ingest.faults import crash_during_spark_job, crash_point
@@ -242,10 +242,6 @@ def _failure_message(path: Path, err: Exception | None) -> str:
     return f"{path}: load failed: {first}"
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 class Ingestor:
     """Loads the delivered files of bronze tables for one catalog within one run."""
 
@@ -281,7 +277,7 @@ class Ingestor:
         self.spark.sql(f"create schema if not exists {self.names.schema(contract.schema_name)}")
         table = self.bronze_table(contract)
         columns = [
-            f"`{c.name}` {c.data_type} comment {_sql_string(c.description)}"
+            f"`{c.name}` {c.data_type} comment {sql_string(c.description)}"
             for c in contract.columns
         ] + [
             "`_source_file` string comment 'Path of the delivered file this row came from.'",
@@ -290,13 +286,10 @@ class Ingestor:
             "`_ingest_run_id` string comment 'Id of the ingestion run (joins pipeline_logs).'",
             "`_rescued_data` string comment 'JSON of values that did not fit the contract.'",
         ]
-        if not self.spark.catalog.tableExists(table):
-            self.spark.sql(
-                f"create table if not exists {table} ({', '.join(columns)}) using delta "
-                f"comment {_sql_string(contract.description)} "
-                f"tblproperties ('{STATS_PROPERTY}' = '{STATS_COLUMNS}')"
-            )
-        else:
+        stats = {STATS_PROPERTY: STATS_COLUMNS}
+        if not create_or_update_table(
+            self.spark, table, ", ".join(columns), contract.description, stats
+        ):
             existing = {f.name: f.dataType for f in self.spark.table(table).schema.fields}
             added = [c for c in contract.columns if c.name not in existing]
             changed = [
@@ -313,27 +306,20 @@ class Ingestor:
             if added:
                 ddl = ", ".join(f"`{c.name}` {c.data_type}" for c in added)
                 self.spark.sql(f"alter table {table} add columns ({ddl})")
-            ensure_table_properties(self.spark, table, {STATS_PROPERTY: STATS_COLUMNS})
-        quarantine = self.quarantine_table(contract)
-        if not self.spark.catalog.tableExists(quarantine):
-            self.spark.sql(
-                f"create table if not exists {quarantine} ({_QUARANTINE_SCHEMA}) using delta "
-                f"comment 'Rows of {contract.table} files that could not enter bronze.' "
-                f"tblproperties ('{STATS_PROPERTY}' = '{QUARANTINE_STATS_COLUMNS}')"
-            )
-        else:
-            ensure_table_properties(
-                self.spark, quarantine, {STATS_PROPERTY: QUARANTINE_STATS_COLUMNS}
-            )
-        # Tables created before a property was introduced get it here (a one-time change).
-        if not self.spark.catalog.tableExists(self.ledger_table):
-            self.spark.sql(
-                f"create table if not exists {self.ledger_table} ({_LEDGER_SCHEMA}) using delta "
-                "comment 'One row per delivered file and outcome: exactly-once bookkeeping.' "
-                + tblproperties_clause(AUTO_COMPACT)
-            )
-        else:
-            ensure_table_properties(self.spark, self.ledger_table, AUTO_COMPACT)
+        create_or_update_table(
+            self.spark,
+            self.quarantine_table(contract),
+            _QUARANTINE_SCHEMA,
+            f"Rows of {contract.table} files that could not enter bronze.",
+            {STATS_PROPERTY: QUARANTINE_STATS_COLUMNS},
+        )
+        create_or_update_table(
+            self.spark,
+            self.ledger_table,
+            _LEDGER_SCHEMA,
+            "One row per delivered file and outcome: exactly-once bookkeeping.",
+            AUTO_COMPACT,
+        )
 
     # -- ledger -------------------------------------------------------------------------------
 

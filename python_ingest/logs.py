@@ -20,12 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from python_ingest.delta_io import (
-    AUTO_COMPACT,
-    append,
-    ensure_table_properties,
-    tblproperties_clause,
-)
+from python_ingest.delta_io import AUTO_COMPACT, append, create_or_update_table
 from python_ingest.naming import Names
 
 if TYPE_CHECKING:
@@ -196,14 +191,13 @@ def ensure_log_table(spark: SparkSession, names: Names) -> str:
     if (id(spark), table) in _ensured:
         return table
     spark.sql(f"create schema if not exists {names.schema(LOG_TABLE[0])}")
-    if not spark.catalog.tableExists(table):
-        spark.sql(
-            f"create table if not exists {table} ({log_table_schema()}) using delta "
-            "comment 'Structured pipeline logs of data-ops runs (ingestion, dbt), one row per "
-            "step.' " + tblproperties_clause(AUTO_COMPACT)
-        )
-    else:
-        ensure_table_properties(spark, table, AUTO_COMPACT)  # tables created before it was set
+    create_or_update_table(
+        spark,
+        table,
+        log_table_schema(),
+        "Structured pipeline logs of data-ops runs (ingestion, dbt), one row per step.",
+        AUTO_COMPACT,
+    )
     _ensured.add((id(spark), table))
     return table
 

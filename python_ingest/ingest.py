@@ -11,9 +11,9 @@ read are recorded as failed. For every file: rows read = rows loaded + rows quar
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
+from python_ingest.census import KeyCensus
 from python_ingest.contract import FileFormat, TableContract, format_for_file
 from python_ingest.delta_io import (
     AUTO_COMPACT,
@@ -35,6 +36,7 @@ from python_ingest.delta_io import (
 )
 from python_ingest.errors import ConfigError, ContractError
 from python_ingest.faults import crash_during_spark_job, crash_point
+from python_ingest.fingerprint import Fingerprint, fingerprint
 from python_ingest.logs import PipelineLogger
 from python_ingest.naming import Names
 from python_ingest.readers import (
@@ -69,7 +71,6 @@ _QUARANTINE_LINE_LOOKUP_LIMIT = 100_000
 # Commits searched for this attempt's marker; others committing to the same bronze table in
 # between are rare (one ingestion per catalog at a time locally, one job run per domain).
 _HISTORY_DEPTH = 50
-_HASH_CHUNK = 8 * 1024 * 1024
 FileStatus = Literal["loaded", "duplicate", "failed"]
 
 _LEDGER_SCHEMA = (
@@ -172,49 +173,6 @@ def discover_files(landing: Path) -> list[DeliveredFile]:
     return sorted(found, key=lambda f: (f.modified_at, str(f.path)))
 
 
-def fingerprint(path: Path, *, check_utf8: bool) -> tuple[str, str | None]:
-    """SHA-256 of the bytes and, when asked, where they stop being UTF-8 (one read pass).
-
-    Hashing runs on a worker thread (hashlib releases the GIL) while this thread checks the
-    encoding, so the two cost the time of the slower one.
-    """
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    problem: str | None = None
-    offset = 0
-    lines = 1
-    hashing: Future[None] | None = None
-    with path.open("rb") as handle, ThreadPoolExecutor(max_workers=1) as hasher:
-        while chunk := handle.read(_HASH_CHUNK):
-            if hashing is not None:
-                hashing.result()
-            hashing = hasher.submit(digest.update, chunk)
-            # An ASCII chunk is valid UTF-8 unless it follows an unfinished multi-byte char.
-            ascii_only = chunk.isascii() and not decoder.getstate()[0]
-            if check_utf8 and problem is None and not ascii_only:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as err:
-                    bad = chunk[err.start : err.start + 4]
-                    line = lines + chunk.count(b"\n", 0, err.start)
-                    problem = (
-                        f"not valid UTF-8: byte {bad[:1]!r} at offset {offset + err.start} "
-                        f"(line {line}); re-deliver the file "
-                        "as UTF-8 or declare its encoding in reader_options"
-                    )
-            if check_utf8 and problem is None:
-                lines += chunk.count(b"\n")
-            offset += len(chunk)
-        if hashing is not None:
-            hashing.result()
-    if check_utf8 and problem is None:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            problem = "not valid UTF-8: the file ends inside a multi-byte character"
-    return digest.hexdigest(), problem
-
-
 def _line_numbers(path: Path, raw_records: Sequence[str | None]) -> list[int | None]:
     """1-based line of each raw JSON record (one per line; first unclaimed occurrence)."""
     wanted: dict[str, list[int]] = {}
@@ -232,6 +190,20 @@ def _line_numbers(path: Path, raw_records: Sequence[str | None]) -> list[int | N
                 if not slots:
                     del wanted[line.rstrip("\r\n")]
     return result
+
+
+def _census_note(problem: str) -> str:
+    """The key census' finding worth telling: the first undeclared key, e.g. a new field."""
+    found = re.match(
+        r"line (\d+): Object contains unknown field `([^`]*)`(?: - at `\$([^`]*)`)?$", problem
+    )
+    if found is None:
+        return ""
+    line, key, where = found.groups()
+    return (
+        f"undeclared key {key!r} (line {line}, ${where or ''}; the first found) kept in "
+        "_rescued_data: declare it in the contract to load it as a column"
+    )
 
 
 def _failure_message(path: Path, err: Exception | None) -> str:
@@ -430,7 +402,7 @@ class Ingestor:
         pending: list[DeliveredFile],
         result: TableResult,
         hashes: tuple[dict[str, str], dict[str, str]],
-        fingerprints: tuple[ThreadPoolExecutor, Future[tuple[str, str | None]]],
+        fingerprints: tuple[ThreadPoolExecutor, Future[Fingerprint]],
         ledger: tuple[ThreadPoolExecutor, list[Future[None]]],
     ) -> None:
         """Load each pending file (its fingerprint already started on ``fingerprints``); its
@@ -463,33 +435,51 @@ class Ingestor:
             )
 
     @staticmethod
-    def _fingerprint(contract: TableContract, file: DeliveredFile) -> tuple[str, str | None]:
+    def _fingerprint(contract: TableContract, file: DeliveredFile) -> Fingerprint:
         fmt = file.fmt
         check_utf8 = fmt in ("csv", "json") and (
             contract.options_for(fmt).get("encoding", "UTF-8").replace("-", "").upper() == "UTF8"
         )
-        return fingerprint(file.path, check_utf8=check_utf8)
+        # JSON (UTF-8) gets a key census in the same pass: clean, Spark's reader may parse it
+        # with no per-record key check.
+        census = KeyCensus(contract.spark_schema) if fmt == "json" and check_utf8 else None
+        return fingerprint(file.path, check_utf8=check_utf8, census=census)
 
     def _ingest_file(
         self,
         contract: TableContract,
         file: DeliveredFile,
-        fingerprinted: Future[tuple[str, str | None]],
+        fingerprinted: Future[Fingerprint],
         loaded_hashes: dict[str, str],
         last_hash_by_path: dict[str, str],
     ) -> FileOutcome:
         started = time.monotonic()
         fmt = file.fmt
         # The read is planned while the file is hashed; its errors count only for a file that
-        # is neither a duplicate nor rejected by the checks below.
+        # is neither a duplicate nor rejected by the checks below. A JSON file is planned for
+        # a clean key census (the usual outcome), and planned again if the census is not clean.
         parsed: ParsedFile | None = None
         plan_error: Exception | None = None
-        if fmt is not None and fmt in contract.ingestion.formats and file.size > 0:
+        planned_checked = fmt == "json"
+        readable = fmt is not None and fmt in contract.ingestion.formats and file.size > 0
+
+        def plan(keys_checked: bool) -> None:
+            nonlocal parsed, plan_error
+            assert fmt is not None
+            parsed, plan_error = None, None
             try:
-                parsed = read_delivered_file(self.spark, file.path, fmt, contract)
+                parsed = read_delivered_file(
+                    self.spark, file.path, fmt, contract, keys_checked=keys_checked
+                )
             except Exception as err:  # noqa: BLE001 - reported below, in order
                 plan_error = err
-        sha, encoding_problem = fingerprinted.result()
+
+        if readable:
+            plan(planned_checked)
+        found = fingerprinted.result()
+        sha, encoding_problem = found.sha256, found.encoding_problem
+        if readable and planned_checked and not found.keys_checked and not encoding_problem:
+            plan(False)
         outcome = FileOutcome(path=file.path, status="failed", sha256=sha)
         previous = last_hash_by_path.get(str(file.path), "")
         changed = previous not in ("", sha)
@@ -514,6 +504,10 @@ class Ingestor:
         else:
             try:
                 self._load(contract, file, parsed, sha, outcome)
+                if found.census_problem:
+                    outcome.message = "; ".join(
+                        m for m in (outcome.message, _census_note(found.census_problem)) if m
+                    )
                 outcome.status = "loaded"
                 loaded_hashes[sha] = str(file.path)
                 last_hash_by_path[str(file.path)] = sha
@@ -583,7 +577,7 @@ class Ingestor:
         outcome.rows_loaded = int(metrics["good"])
         outcome.rows_quarantined = outcome.rows_read - outcome.rows_loaded
         if outcome.rows_quarantined:
-            self._write_quarantine(contract, file, parsed.df, app_id)
+            self._write_quarantine(contract, file, parsed.for_quarantine(), app_id)
         crash_point("after_data_commit")
 
     def _committed(self, table: str, marker: str) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from pyspark.sql import Column, Observation
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from python_ingest.census import has_struct
 from python_ingest.contract import FileFormat, TableContract
 from python_ingest.errors import DataError
 
@@ -53,12 +54,20 @@ class UnreadableFileError(DataError):
 
 @dataclass(frozen=True)
 class ParsedFile:
-    """The parsed file; ``records`` counts the records read, filled when ``df`` is executed."""
+    """The parsed file; ``records`` counts the records read, filled when ``df`` is executed.
+
+    ``delivered``, when set, plans the same rows again with every quarantined row's raw text as
+    delivered (``df`` may carry a reconstruction instead): the quarantine reads that plan.
+    """
 
     df: DataFrame
     fmt: FileFormat
     records: Observation
     notes: tuple[str, ...] = ()
+    delivered: Callable[[], DataFrame] | None = None
+
+    def for_quarantine(self) -> DataFrame:
+        return self.delivered() if self.delivered is not None else self.df
 
 
 def _counted(df: DataFrame) -> tuple[DataFrame, Observation]:
@@ -107,6 +116,41 @@ def _parsed_complex(raw: Column, data_type: T.DataType) -> Column:
     )
 
 
+def _undeclared_keys(text: Column, data_type: T.DataType) -> Column:
+    """Whether the JSON text of a ``data_type`` value has an object key the type does not
+    declare, at any depth (a key whose value is null included).
+
+    False where the text is not of the declared shape: the typed parse flags that. Spark's JSON
+    parser drops undeclared keys without a trace, so this is checked on the text.
+    """
+    if isinstance(data_type, T.StructType):
+        return _undeclared_in(F.from_json(text, "map<string,string>"), data_type)
+    if isinstance(data_type, T.ArrayType) and has_struct(data_type.elementType):
+        element_type = data_type.elementType
+        items = F.from_json(text, "array<string>")
+        return F.coalesce(
+            F.exists(items, lambda item: _undeclared_keys(item, element_type)), F.lit(False)
+        )
+    if isinstance(data_type, T.MapType) and has_struct(data_type.valueType):
+        value_type = data_type.valueType
+        values = F.map_values(F.from_json(text, "map<string,string>"))
+        return F.coalesce(
+            F.exists(values, lambda value: _undeclared_keys(value, value_type)), F.lit(False)
+        )
+    return F.lit(False)
+
+
+def _undeclared_in(values: Column, struct: T.StructType) -> Column:
+    """Whether a JSON object, given as the map of its values' raw texts, has a key ``struct``
+    does not declare, at any depth. False for a null map."""
+    declared = F.array(*[F.lit(f.name) for f in struct.fields])
+    found = F.coalesce(F.size(F.array_except(F.map_keys(values), declared)) > 0, F.lit(False))
+    for f in struct.fields:
+        if has_struct(f.dataType):
+            found = found | _undeclared_keys(values.getItem(f.name), f.dataType)
+    return found
+
+
 def _as_text(value: Column, data_type: T.DataType) -> Column:
     if isinstance(data_type, T.ArrayType | T.MapType | T.StructType):
         return F.to_json(value)
@@ -146,12 +190,16 @@ def _finish(
             continue  # a string always fits: nothing to rescue
         blank = F.trim(raw.cast("string")) == F.lit("")
         if _complex(col.spark_type):
-            # A nested value that does not fit keeps its parsable part in the column; the
-            # whole text is rescued.
+            # A nested value that does not fit, or carries undeclared keys, keeps its parsable
+            # part in the column; the whole text is rescued.
             parsed = _parsed_complex(raw, col.spark_type)
             typed = parsed.getField("v")
             out.append((col.name, typed))
-            problem = typed.isNull() | parsed.getField(_CORRUPT).isNotNull()
+            problem = (
+                typed.isNull()
+                | parsed.getField(_CORRUPT).isNotNull()
+                | _undeclared_keys(raw.cast("string"), col.spark_type)
+            )
             failed = raw.isNotNull() & problem & ~blank
         else:
             typed = _typed(raw, col.spark_type, options)
@@ -470,18 +518,119 @@ def _first_significant_byte(path: Path) -> bytes:
     return stripped[:1]
 
 
-def _read_json(spark: SparkSession, path: Path, contract: TableContract) -> ParsedFile:
-    """JSON in one typed parse per record (the fast path).
+def _json_slow_path(
+    contract: TableContract, options: dict[str, str], text: Column, values: Column
+) -> list[tuple[str, Column]]:
+    """The slow path of a JSON record: ``values``, its top-level values as raw texts (a map,
+    null when the record is not one JSON object), rescued per field and undeclared key."""
+    declared = contract.column_names
+    # The undeclared keys: the map's entries minus the declared ones. (No lambda function: it
+    # would take the projection off Spark's whole-stage code generation for every record.)
+    m = F.coalesce(values, F.create_map().cast("map<string,string>"))
+    declared_entries = F.map_entries(
+        F.create_map(*[part for name in declared for part in (F.lit(name), m.getItem(name))])
+    )
+    extra_map = F.map_from_entries(F.array_except(F.map_entries(m), declared_entries))
+    return _finish(
+        {name: values.getItem(name) for name in declared},
+        contract,
+        options,
+        [],
+        extra_map,
+        F.when(values.isNull(), F.lit("invalid_json: not one JSON object")),
+        text,
+        F.lit(None).cast("bigint"),
+    )
 
-    A record goes the slow way (parsed again into a map of raw texts, to rescue values and
-    unknown keys per field) only when the typed parse flags it, or when it has a top-level key
-    the contract does not declare.
+
+def _json_fast_path(
+    contract: TableContract, options: dict[str, str], typed: Column, text: Column
+) -> list[tuple[str, Column]]:
+    """The fast path: the typed parse's fields as they are."""
+    return _finish(
+        {},
+        contract,
+        options,
+        [],
+        None,
+        F.lit(None).cast("string"),
+        text,
+        F.lit(None).cast("bigint"),
+        {name: typed.getField(name) for name in contract.column_names},
+    )
+
+
+def _json_options(contract: TableContract) -> dict[str, str]:
+    options = contract.options_for("json")
+    parse_options = {
+        k: v for k, v in options.items() if k not in ("multiLine", "encoding", "lineSep")
+    }
+    parse_options.update({"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT})
+    return parse_options
+
+
+def _typed_json_schema(contract: TableContract) -> T.StructType:
+    return T.StructType(
+        [*contract.spark_schema.fields, T.StructField(_CORRUPT, T.StringType(), True)]
+    )
+
+
+def _read_json(
+    spark: SparkSession, path: Path, contract: TableContract, keys_checked: bool
+) -> ParsedFile:
+    """JSON: per record, one typed parse (the fast path); records the parse flags are parsed
+    again into a map of raw texts, to rescue values and undeclared keys (the slow path).
+
+    ``keys_checked``: a key census of the file found only declared keys (``census``). Spark's
+    own JSON reader then parses the lines; else each record's keys are checked on its text.
+    """
+    if not keys_checked:
+        return _read_json_records(spark, path, contract)
+    options = contract.options_for("json")
+    reader_options = {**_json_options(contract), "multiLine": "false"}
+    df, records = _counted(
+        spark.read.options(**reader_options).schema(_typed_json_schema(contract)).json(str(path))
+    )
+    corrupt = F.col(_CORRUPT)
+    declared = contract.column_names
+    staged = df.select(
+        F.struct(*declared).alias("_typed"),
+        corrupt,
+        F.when(
+            corrupt.isNotNull(), F.from_json(corrupt, "map<string,string>", {"mode": "PERMISSIVE"})
+        ).alias("_values"),
+    )
+    # The reader keeps the text of flagged records only; a record quarantined for a missing
+    # key shows its parsed fields here, and its delivered line in the quarantine (``delivered``).
+    text = F.coalesce(corrupt, F.to_json(F.col("_typed")))
+    fast = _json_fast_path(contract, options, F.col("_typed"), text)
+    slow = _json_slow_path(contract, options, corrupt, F.col("_values"))
+    same = frozenset(c.name for c in contract.columns if isinstance(c.spark_type, T.StringType))
+    return ParsedFile(
+        _assemble(staged, fast, slow, corrupt.isNull(), same),
+        "json",
+        records,
+        delivered=lambda: _read_json_records(spark, path, contract).df,
+    )
+
+
+def _read_json_records(spark: SparkSession, path: Path, contract: TableContract) -> ParsedFile:
+    """JSON read as text, one record per line (or per element of one JSON array document), its
+    keys checked record by record at every depth.
     """
     options = contract.options_for("json")
     if _first_significant_byte(path) == b"[":
         # One JSON array document: split it into element texts, then treat as JSON lines.
         doc = spark.read.text(str(path), wholetext=True)
-        elements = doc.select(F.from_json("value", "array<string>").alias("elements"))
+        # Wrapped in one more array, so that anything after the document makes it invalid.
+        wrapped_doc = doc.select(
+            F.from_json(
+                F.concat(F.lit("["), F.col("value"), F.lit("]")), "array<array<string>>"
+            ).alias("w")
+        )
+        elements = wrapped_doc.select(
+            F.when(F.size("w") == F.lit(1), F.col("w").getItem(0)).alias("elements")
+        )
         if elements.filter(F.col("elements").isNull()).limit(1).count() > 0:
             raise UnreadableFileError(
                 f"{path}: starts with '[' but is not a valid JSON array; deliver one JSON "
@@ -490,61 +639,24 @@ def _read_json(spark: SparkSession, path: Path, contract: TableContract) -> Pars
         lines = elements.select(F.explode("elements").alias("value"))
     else:
         lines = spark.read.text(str(path)).filter(F.trim("value") != F.lit(""))
-    declared = contract.column_names
-    typed_schema = T.StructType(
-        [*contract.spark_schema.fields, T.StructField(_CORRUPT, T.StringType(), True)]
+    typed = F.from_json("value", _typed_json_schema(contract), _json_options(contract))
+    # The record's top-level values as raw texts, parsed as the only element of an array: Spark
+    # reads the first JSON value of a text and ignores whatever follows it, so a line holding
+    # two objects, or an object and more, is caught only this way (it is then invalid JSON).
+    wrapped = F.from_json(
+        F.concat(F.lit("["), F.col("value"), F.lit("]")),
+        "array<map<string,string>>",
+        {"mode": "PERMISSIVE"},
     )
-    parse_options = {
-        k: v for k, v in options.items() if k not in ("multiLine", "encoding", "lineSep")
-    }
-    parse_options.update({"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT})
-    typed = F.from_json("value", typed_schema, parse_options)
-    unknown_key = (
-        F.size(F.array_except(F.json_object_keys("value"), F.array(*map(F.lit, declared)))) > 0
-    )
-    unknown_key = F.coalesce(unknown_key, F.lit(False))
-    # Flagged records are parsed again into a map of raw texts (the slow path's input). One
-    # projection, where Spark evaluates the typed parse and the key check once per record: it
-    # shares an expression between columns only where it is always evaluated, so the flag is
-    # a sum of both tests, not a short-circuit OR (whose right side is conditional).
-    flagged = (typed.getField(_CORRUPT).isNotNull().cast("int") + unknown_key.cast("int")) > F.lit(
-        0
-    )
-    as_map = F.when(flagged, F.from_json("value", "map<string,string>", {"mode": "PERMISSIVE"}))
-    staged = lines.select(
-        "value", typed.alias("_typed"), unknown_key.alias("_unknown_key"), as_map.alias("m")
-    )
+    staged = lines.select("value", typed.alias("_typed"), wrapped.alias("_wrapped"))
     staged, records = _counted(staged)
-    use_fast = F.col("_typed").getField(_CORRUPT).isNull() & ~F.col("_unknown_key")
-    fast = _finish(
-        {},
-        contract,
-        options,
-        [],
-        None,
-        F.lit(None).cast("string"),
-        F.col("value"),
-        F.lit(None).cast("bigint"),
-        {name: F.col("_typed").getField(name) for name in declared},
-    )
-    # Slow path, for flagged records only: every top-level value as its raw text.
-    # The undeclared keys: the map's entries minus the declared ones. (No lambda function: it
-    # would take the projection off Spark's whole-stage code generation for every record.)
-    m = F.coalesce(F.col("m"), F.create_map().cast("map<string,string>"))
-    declared_entries = F.map_entries(
-        F.create_map(*[part for name in declared for part in (F.lit(name), m.getItem(name))])
-    )
-    extra_map = F.map_from_entries(F.array_except(F.map_entries(m), declared_entries))
-    slow = _finish(
-        {name: F.col("m").getItem(name) for name in declared},
-        contract,
-        options,
-        [],
-        extra_map,
-        F.when(F.col("m").isNull(), F.lit("invalid_json: not a JSON object")),
-        F.col("value"),
-        F.lit(None).cast("bigint"),
-    )
+    one = F.col("_wrapped")
+    values = F.when(F.size(one) == F.lit(1), one.getItem(0))
+    # Undeclared keys at any depth; a record that is not one JSON object has none to rescue.
+    unknown_key = _undeclared_in(values, contract.spark_schema)
+    use_fast = F.col("_typed").getField(_CORRUPT).isNull() & values.isNotNull() & ~unknown_key
+    fast = _json_fast_path(contract, options, F.col("_typed"), F.col("value"))
+    slow = _json_slow_path(contract, options, F.col("value"), values)
     # A text column holds the same value on both paths (a record that is not a JSON object is
     # quarantined).
     same = frozenset(c.name for c in contract.columns if isinstance(c.spark_type, T.StringType))
@@ -591,12 +703,23 @@ def _short(err: BaseException) -> str:
 
 
 def read_delivered_file(
-    spark: SparkSession, path: Path, fmt: FileFormat, contract: TableContract
+    spark: SparkSession,
+    path: Path,
+    fmt: FileFormat,
+    contract: TableContract,
+    *,
+    keys_checked: bool = False,
 ) -> ParsedFile:
-    """Parse one file per its format and the contract; see the module docstring for columns."""
-    readers = {"csv": _read_csv, "json": _read_json, "parquet": _read_parquet}
+    """Parse one file per its format and the contract; see the module docstring for columns.
+
+    ``keys_checked``: for JSON, a clean key census of these bytes (see ``census``).
+    """
     try:
-        return readers[fmt](spark, path, contract)
+        if fmt == "json":
+            return _read_json(spark, path, contract, keys_checked)
+        if fmt == "csv":
+            return _read_csv(spark, path, contract)
+        return _read_parquet(spark, path, contract)
     except UnreadableFileError:
         raise
     except (UnicodeDecodeError, csv.Error, io.UnsupportedOperation) as err:

@@ -10,8 +10,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from python_ingest.census import KeyCensus
 from python_ingest.delta_io import AUTO_COMPACT
 from python_ingest.ingest import LEDGER_TABLE
+from python_ingest.readers import read_delivered_file
 from tests.ingest.base import CUSTOMER_HEADER, IngestTestCase
 
 INGESTION_COLUMNS = {"_source_file", "_source_file_modified_at", "_ingested_at", "_ingest_run_id"}
@@ -313,6 +315,121 @@ class JsonTest(IngestTestCase):
         )
         self.assertEqual(json.loads(json.loads(row._rescued_data)["lines"]), lines)
 
+    def test_undeclared_nested_keys_are_rescued_not_dropped(self) -> None:
+        base = {"order_id": "O1", "customer_id": "C1", "order_date": "2025-01-02"}
+        lines = [
+            {"line_number": 1, "sku": "A", "amount": 1, "modifier": "25"},
+            {"line_number": 2, "sku": "B", "amount": 2, "gift": None},
+        ]
+        content = (
+            json.dumps({**base, "lines": lines})
+            + "\n"
+            + json.dumps({**base, "order_id": "O2", "lines": [], "note": None})
+            + "\n"
+            + json.dumps({**base, "order_id": "O3", "lines": [{"line_number": 1, "amount": 3}]})
+            + "\n"
+        )
+        self.deliver("orders_raw", "o.jsonl", content)
+
+        (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
+
+        self.assertEqual(
+            (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined), (3, 3, 0)
+        )
+        self.assertIn(
+            "undeclared key 'modifier' (line 1, $.lines[0]; the first found)", outcome.message
+        )
+        rows = {r.order_id: r for r in self.bronze("orders_raw")}
+        # The lines keep their declared fields; the delivered array, with the keys the
+        # contract does not declare (a null value included), is in _rescued_data.
+        self.assertEqual(
+            [(line.line_number, line.sku, line.amount) for line in rows["O1"].lines],
+            [(1, "A", Decimal("1.00")), (2, "B", Decimal("2.00"))],
+        )
+        self.assertEqual(json.loads(json.loads(rows["O1"]._rescued_data)["lines"]), lines)
+        self.assertEqual(json.loads(rows["O2"]._rescued_data), {"note": None})
+        self.assertIsNone(rows["O3"]._rescued_data)
+
+    def test_a_line_holding_more_than_one_json_value_is_quarantined_whole(self) -> None:
+        first = '{"order_id":"O1","customer_id":"C1","order_date":"2025-01-02"}'
+        second = '{"order_id":"O2","customer_id":"C1","order_date":"2025-01-03"}'
+        good = '{"order_id":"O3","customer_id":"C2","order_date":"2025-01-04"}'
+        self.deliver("orders_raw", "o.jsonl", f"{first}{second}\n{good} trailing\n{good}\n")
+
+        (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
+
+        self.assertEqual(
+            (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined), (3, 1, 2)
+        )
+        self.assertEqual([r.order_id for r in self.bronze("orders_raw")], ["O3"])
+        self.assertEqual(
+            [
+                (q._line_number, q._quarantine_reason, q._raw_record)
+                for q in self.quarantine("orders_raw")
+            ],
+            [
+                (1, "invalid_json: not one JSON object", first + second),
+                (2, "invalid_json: not one JSON object", good + " trailing"),
+            ],
+        )
+
+    def test_a_missing_key_keeps_the_delivered_line_in_quarantine(self) -> None:
+        # Only declared keys: Spark's JSON reader parses this file (a clean key census).
+        missing = '{"customer_id": "C9",  "order_date": "2025-01-05", "lines": null}'
+        content = (
+            '{"order_id":"O1","customer_id":"C1","order_date":"2025-01-02"}\r\n'
+            "   \r\n"
+            f"{missing}\r\n"
+            '{"order_id":"O2","customer_id":"C1","order_date":"x","lines":[{"amount":"y"}]}\r\n'
+        )
+        self.deliver("orders_raw", "o.jsonl", content)
+
+        (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
+
+        self.assertEqual(
+            (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined), (3, 2, 1)
+        )
+        self.assertEqual(outcome.message, "")
+        (q,) = self.quarantine("orders_raw")
+        self.assertEqual(
+            (q._line_number, q._quarantine_reason, q._raw_record),
+            (3, "missing_key:order_id", missing),
+        )
+        rows = {r.order_id: r for r in self.bronze("orders_raw")}
+        self.assertEqual(
+            json.loads(rows["O2"]._rescued_data),
+            {"order_date": "x", "lines": '[{"amount":"y"}]'},
+        )
+
+    def test_spark_reader_and_per_record_check_read_the_same_rows(self) -> None:
+        # A file with only declared keys (a clean key census) is read by Spark's JSON reader;
+        # the per-record plan must give the same rows, rescues and reasons.
+        content = (
+            '{"order_id":"O1","customer_id":"C1","order_date":"2025-01-02","lines":[]}\r\n'
+            "\n"
+            '{"order\\u005fid":"O2","customer_id":7,"order_date":" 2025-01-03 ","lines":null}\n'
+            '{"order_id":"O3","order_date":"03/01/2025","lines":[{"amount":"x"},null]}\n'
+            '{"order_id":"O4","lines":[{"line_number":"1","sku":{"a":1},"amount":1e2}]}\n'
+            '{"customer_id":"C5"}\n'
+            '  {"order_id":"O6","customer_id":null,"order_date":null}  \n'
+        )
+        path = self.deliver("orders_raw", "o.jsonl", content)
+        contract = self.contracts["orders_raw"]
+        census = KeyCensus(contract.spark_schema)
+        census.feed(content.encode())
+        self.assertTrue(census.finish(), census.problem)
+
+        def rows(keys_checked: bool) -> list[tuple[object, ...]]:
+            parsed = read_delivered_file(
+                self.spark, path, "json", contract, keys_checked=keys_checked
+            )
+            columns = [*contract.column_names, "_rescued_data", "_quarantine_reason"]
+            return sorted((tuple(r) for r in parsed.df.select(*columns).collect()), key=repr)
+
+        checked = rows(True)
+        self.assertEqual(len(checked), 6)
+        self.assertEqual(checked, rows(False))
+
     def test_multi_line_array_document(self) -> None:
         self.deliver(
             "orders_raw",
@@ -356,6 +473,36 @@ class ParquetTest(IngestTestCase):
         self.assertEqual(
             (bad._record_offset, bad._quarantine_reason), (1, "missing_key:customer_id")
         )
+
+    def test_nested_fields_the_contract_does_not_declare_are_rescued(self) -> None:
+        line = pa.struct([("line_number", pa.int32()), ("sku", pa.string()), ("gift", pa.bool_())])
+        table = pa.table(
+            {
+                "order_id": ["O1", "O2"],
+                "lines": pa.array(
+                    [
+                        [{"line_number": 1, "sku": "A", "gift": True}],
+                        [{"line_number": 2, "sku": "B", "gift": None}],
+                    ],
+                    type=pa.list_(line),
+                ),
+            }
+        )
+        self.deliver("orders_raw", "o.parquet", parquet_bytes(table))
+
+        (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
+
+        self.assertEqual((outcome.rows_read, outcome.rows_loaded), (2, 2))
+        rows = {r.order_id: r for r in self.bronze("orders_raw")}
+        self.assertEqual(
+            [(x.line_number, x.sku, x.amount) for x in rows["O1"].lines], [(1, "A", None)]
+        )
+        self.assertEqual(
+            json.loads(json.loads(rows["O1"]._rescued_data)["lines"]),
+            [{"line_number": 1, "sku": "A", "gift": True}],
+        )
+        # A null carries nothing to rescue (as for an undeclared column).
+        self.assertIsNone(rows["O2"]._rescued_data)
 
     def test_truncated_parquet_fails_and_the_run_continues(self) -> None:
         good = parquet_bytes(pa.table({"order_id": ["O1"], "customer_id": ["C1"]}))

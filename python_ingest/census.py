@@ -1,0 +1,125 @@
+"""Key census of a JSON-lines file: does every object carry only keys its level declares?
+
+Spark's JSON parser drops the keys a schema does not declare, at every depth, without a trace;
+the ingestion must rescue them instead. Checking that per record inside Spark costs a second
+tokenization of every record. The census answers it for the whole file in the pass that already
+reads every byte for the content hash: each line is decoded (msgspec, in C) against struct types
+mirroring the contract's schema that forbid unknown fields, with every leaf value accepted as
+is. A clean census proves that no record has an undeclared key at any depth, so the file may be
+read by Spark's own JSON reader with no per-record key check. Anything else (an undeclared key,
+a line that is not a JSON object, a value whose shape is not the declared one, a JSON array
+document) makes the census unclean, and the file is read with the per-record checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from pyspark.sql import types as T
+
+__all__ = ["KeyCensus", "has_struct"]
+
+_LEAF: Any = object  # any JSON value: a leaf's type is checked by Spark, not here
+
+
+def _census_type(data_type: T.DataType, path: str) -> Any:
+    """The msgspec type accepting what ``data_type`` accepts, with unknown keys refused."""
+    inner: Any
+    if isinstance(data_type, T.StructType):
+        inner = msgspec.defstruct(
+            f"Census_{len(path)}_{abs(hash(path))}",
+            [
+                (f"f{i}", _census_type(f.dataType, f"{path}.{f.name}"), None)
+                for i, f in enumerate(data_type.fields)
+            ],
+            rename={f"f{i}": f.name for i, f in enumerate(data_type.fields)},
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+    elif isinstance(data_type, T.ArrayType) and has_struct(data_type.elementType):
+        inner = list[_census_type(data_type.elementType, f"{path}[]")]  # type: ignore[misc]
+    elif isinstance(data_type, T.MapType) and has_struct(data_type.valueType):
+        inner = dict[str, _census_type(data_type.valueType, f"{path}{{}}")]  # type: ignore[misc]
+    else:
+        return _LEAF
+    return inner | None
+
+
+def has_struct(data_type: T.DataType) -> bool:
+    """Whether values of ``data_type`` contain JSON objects with declared keys."""
+    if isinstance(data_type, T.StructType):
+        return True
+    if isinstance(data_type, T.ArrayType):
+        return has_struct(data_type.elementType)
+    if isinstance(data_type, T.MapType):
+        return has_struct(data_type.valueType)
+    return False
+
+
+class KeyCensus:
+    """Fed a file's bytes in order; ``clean`` says whether every line passed.
+
+    Lines are split on ``\\n`` (a ``\\r\\n`` ending is whitespace to the decoder); blank lines
+    are skipped, as Spark's reader skips them; every other line must hold exactly one JSON
+    object. The first problem is kept in ``problem``, with its line number. A file
+    that does not start with a JSON object (a JSON array document) is not censused: not clean,
+    no problem.
+    """
+
+    def __init__(self, schema: T.StructType) -> None:
+        record = msgspec.defstruct(
+            "CensusRecord",
+            [(f"f{i}", _census_type(f.dataType, f.name), None) for i, f in enumerate(schema)],
+            rename={f"f{i}": f.name for i, f in enumerate(schema.fields)},
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+        self._decoder = msgspec.json.Decoder(record)
+        self._tail = b""
+        self._started = False
+        self._skipped = False
+        self._line = 0
+        self.records = 0
+        self.problem: str | None = None
+
+    @property
+    def clean(self) -> bool:
+        return self.problem is None and not self._skipped
+
+    def feed(self, chunk: bytes) -> None:
+        if self.problem is not None or self._skipped or not chunk:
+            return
+        if not self._started:
+            head = chunk.lstrip()[:1]
+            if not head:
+                self._tail += chunk
+                return
+            self._started = True
+            if head != b"{":
+                self._skipped = True  # not JSON lines (one JSON array document, or not JSON)
+                return
+        lines = (self._tail + chunk).split(b"\n")
+        self._tail = lines.pop()  # unfinished until the next chunk (or the end)
+        self._decode(lines)
+
+    def finish(self) -> bool:
+        if self.clean:
+            self._decode([self._tail])
+        self._tail = b""
+        return self.clean
+
+    def _decode(self, lines: list[bytes]) -> None:
+        # One decode per line: a line holding more than one JSON value fails here, as it must
+        # (Spark would read its first value and drop the rest without a trace).
+        decode = self._decoder.decode
+        for line in lines:
+            self._line += 1
+            if not line.strip():
+                continue
+            try:
+                decode(line)
+            except (msgspec.ValidationError, msgspec.DecodeError) as err:
+                self.problem = f"line {self._line}: {err}"
+                return
+            self.records += 1

@@ -1,0 +1,126 @@
+"""The JSON key census and the one-pass fingerprint (no Spark needed)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import unittest
+from pathlib import Path
+
+from pyspark.sql import types as T
+
+from python_ingest.census import KeyCensus
+from python_ingest.fingerprint import fingerprint
+from python_ingest.types import parse_type
+
+SCHEMA = T.StructType(
+    [
+        T.StructField("order_id", T.StringType()),
+        T.StructField("tags", parse_type("array<string>")),
+        T.StructField("lines", parse_type("array<struct<sku:string,amount:decimal(12,2)>>")),
+        T.StructField("ship_to", parse_type("struct<city:string,geo:struct<lat:double>>")),
+        T.StructField("by_store", parse_type("map<string,struct<qty:int>>")),
+        T.StructField("attributes", parse_type("map<string,string>")),
+    ]
+)
+CLEAN = {
+    "order_id": "O1",
+    "tags": ["a", {"free": "form"}],  # a leaf value of another shape is Spark's to judge
+    "lines": [{"sku": "A", "amount": "1.50"}, None, {"sku": None}],
+    "ship_to": {"city": "Oslo", "geo": {"lat": 59.9}},
+    "by_store": {"s1": {"qty": 2}, "s2": None},
+    "attributes": {"any": "key", "is": "data"},
+}
+
+
+def census(data: bytes, chunk: int = 5) -> KeyCensus:
+    result = KeyCensus(SCHEMA)
+    for start in range(0, len(data), chunk):
+        result.feed(data[start : start + chunk])
+    result.finish()
+    return result
+
+
+def lines(*records: object) -> bytes:
+    return b"".join(json.dumps(r).encode() + b"\n" for r in records)
+
+
+class KeyCensusTest(unittest.TestCase):
+    def test_declared_keys_only_is_clean_across_chunk_boundaries(self) -> None:
+        data = lines(CLEAN, {"order_id": "O2"}, {}) + b"\n  \n" + json.dumps(CLEAN).encode()
+        for chunk in (1, 7, 64, len(data)):
+            with self.subTest(chunk=chunk):
+                result = census(data, chunk)
+                self.assertTrue(result.clean, result.problem)
+                self.assertEqual(result.records, 4)
+
+    def test_windows_line_endings_are_clean(self) -> None:
+        self.assertTrue(census(lines(CLEAN, CLEAN).replace(b"\n", b"\r\n")).clean)
+
+    def test_an_undeclared_key_at_any_depth_is_found_even_with_a_null_value(self) -> None:
+        cases = {
+            "top level": {**CLEAN, "coupon": "X"},
+            "array element": {**CLEAN, "lines": [{"sku": "A", "modifier": "25"}]},
+            "null value": {**CLEAN, "lines": [{"sku": "A", "modifier": None}]},
+            "nested struct": {**CLEAN, "ship_to": {"city": "Oslo", "geo": {"lon": 10.7}}},
+            "map value": {**CLEAN, "by_store": {"s1": {"qty": 1, "price": 3}}},
+            "key of another level": {**CLEAN, "lines": [{"sku": "A", "order_id": "O1"}]},
+        }
+        for name, record in cases.items():
+            with self.subTest(name):
+                result = census(lines(CLEAN, record, CLEAN))
+                self.assertFalse(result.clean)
+                self.assertIn("unknown field", result.problem or "")
+
+    def test_anything_but_a_json_object_per_line_is_not_clean(self) -> None:
+        for name, data in {
+            "invalid JSON": lines(CLEAN) + b"{not json\n",
+            "array line": lines(CLEAN) + b"[1, 2]\n",
+            "struct given as text": lines({**CLEAN, "ship_to": "Oslo"}),
+            "two objects on a line": json.dumps(CLEAN).encode() * 2 + b"\n",
+            "NaN": lines(CLEAN) + b'{"order_id": NaN}\n',
+        }.items():
+            with self.subTest(name):
+                result = census(data)
+                self.assertFalse(result.clean)
+                self.assertIsNotNone(result.problem)
+
+    def test_a_json_array_document_is_not_censused(self) -> None:
+        result = census(b"  [" + json.dumps(CLEAN).encode() + b"]\n")
+        self.assertFalse(result.clean)
+        self.assertIsNone(result.problem)
+        self.assertEqual(result.records, 0)
+
+
+class FingerprintTest(unittest.TestCase):
+    def write(self, data: bytes) -> Path:
+        folder = Path(tempfile.mkdtemp(prefix="fingerprint-"))
+        path = folder / "f.jsonl"
+        path.write_bytes(data)
+        return path
+
+    def test_hash_encoding_and_census_in_one_pass(self) -> None:
+        data = lines(CLEAN) * 3
+        found = fingerprint(self.write(data), check_utf8=True, census=KeyCensus(SCHEMA))
+        self.assertEqual(found.sha256, hashlib.sha256(data).hexdigest())
+        self.assertIsNone(found.encoding_problem)
+        self.assertTrue(found.keys_checked)
+
+    def test_bad_utf8_names_offset_and_line_and_skips_the_census(self) -> None:
+        data = lines(CLEAN) + lines(CLEAN)[:10] + b"\xff" + b"\n"
+        found = fingerprint(self.write(data), check_utf8=True, census=KeyCensus(SCHEMA))
+        offset = len(lines(CLEAN)) + 10
+        self.assertIn(f"at offset {offset} (line 2)", found.encoding_problem or "")
+        self.assertFalse(found.keys_checked)
+        self.assertIsNone(found.census_problem)
+
+    def test_undeclared_key_is_reported(self) -> None:
+        data = lines(CLEAN, {**CLEAN, "coupon": "X"})
+        found = fingerprint(self.write(data), check_utf8=True, census=KeyCensus(SCHEMA))
+        self.assertFalse(found.keys_checked)
+        self.assertIn("`coupon`", found.census_problem or "")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -16,7 +16,7 @@ import hashlib
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from python_ingest.delta_io import (
     AUTO_COMPACT,
     append,
     create_or_update_table,
+    prepare_idempotent_append,
     recent_commits,
     sql_string,
 )
@@ -415,7 +416,15 @@ class Ingestor:
             current = upcoming
             if index < len(pending):
                 upcoming = hasher.submit(self._fingerprint, contract, pending[index])
-            outcome = self._ingest_file(contract, file, current, loaded_hashes, last_hash_by_path)
+
+            # While the data is written, the ledger thread has Delta compute the ledger's state,
+            # which the ledger entry's idempotent append then finds ready.
+            def warm_ledger() -> None:
+                ledger_writer.submit(prepare_idempotent_append, self.spark, self.ledger_table)
+
+            outcome = self._ingest_file(
+                contract, file, current, (loaded_hashes, last_hash_by_path), warm_ledger
+            )
             entries.append(
                 ledger_writer.submit(self._record, contract, file, file.fmt or "unknown", outcome)
             )
@@ -450,11 +459,12 @@ class Ingestor:
         contract: TableContract,
         file: DeliveredFile,
         fingerprinted: Future[Fingerprint],
-        loaded_hashes: dict[str, str],
-        last_hash_by_path: dict[str, str],
+        hashes: tuple[dict[str, str], dict[str, str]],
+        on_write: Callable[[], None],
     ) -> FileOutcome:
         started = time.monotonic()
         fmt = file.fmt
+        loaded_hashes, last_hash_by_path = hashes
         # The read is planned while the file is hashed; its errors count only for a file that
         # is neither a duplicate nor rejected by the checks below. A JSON file is planned for
         # a clean key census (the usual outcome), and planned again if the census is not clean.
@@ -503,7 +513,7 @@ class Ingestor:
             outcome.message = _failure_message(file.path, plan_error)
         else:
             try:
-                self._load(contract, file, parsed, sha, outcome)
+                self._load(contract, file, parsed, sha, outcome, on_write)
                 if found.census_problem:
                     outcome.message = "; ".join(
                         m for m in (outcome.message, _census_note(found.census_problem)) if m
@@ -529,6 +539,7 @@ class Ingestor:
         parsed: ParsedFile,
         sha: str,
         outcome: FileOutcome,
+        on_write: Callable[[], None],
     ) -> None:
         fmt = parsed.fmt
         outcome.message = "; ".join(parsed.notes)
@@ -555,6 +566,7 @@ class Ingestor:
         table = self.bronze_table(contract)
         # Tags this attempt's commit: an interrupted earlier attempt used another marker.
         marker = f"{app_id} attempt={uuid.uuid4().hex}"
+        on_write()
         try:
             self._append(good, table, app_id, marker)
         except Exception as err:

@@ -113,13 +113,16 @@ class KeyCensus:
         # One decode per line: a line holding more than one JSON value fails here, as it must
         # (Spark would read its first value and drop the rest without a trace).
         decode = self._decoder.decode
-        for line in lines:
-            self._line += 1
-            if not line.strip():
+        first = self._line + 1
+        records = 0
+        for number, line in enumerate(lines, start=first):
+            if line.isspace() or not line:
                 continue
             try:
                 decode(line)
             except (msgspec.ValidationError, msgspec.DecodeError) as err:
-                self.problem = f"line {self._line}: {err}"
-                return
-            self.records += 1
+                self.problem = f"line {number}: {err}"
+                break
+            records += 1
+        self._line = first - 1 + len(lines)
+        self.records += records

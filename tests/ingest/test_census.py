@@ -69,9 +69,9 @@ class KeyCensusTest(unittest.TestCase):
         }
         for name, record in cases.items():
             with self.subTest(name):
-                result = census(lines(CLEAN, record, CLEAN))
+                result = census(b"\n" + lines(CLEAN, record, CLEAN))
                 self.assertFalse(result.clean)
-                self.assertIn("unknown field", result.problem or "")
+                self.assertRegex(result.problem or "", r"^line 3: .*unknown field")
 
     def test_anything_but_a_json_object_per_line_is_not_clean(self) -> None:
         for name, data in {

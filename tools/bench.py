@@ -10,7 +10,10 @@ first delivery; each is created beforehand by a small warm-up write):
     hand-written bronze append without checks costs;
   - ingest: ``Ingestor.ingest_table`` for a table holding only that file (hash, UTF-8 check,
     parse, rescue, quarantine split, idempotent Delta commit, ledger and log commits);
-  - no-new-files re-run of the same table (ledger lookup only; Spark jobs counted).
+  - no-new-files re-run of the same table (ledger lookup only; Spark jobs counted);
+  - the JSON file with one undeclared key (in its first claim line): its key census is not
+    clean, so every record's keys are checked on its text (the per-record path), against the
+    same bare JSON write.
 Each measurement runs ``--repeat`` times, interleaved; the fastest run counts. Results go to
 stdout and ``target/bench.json``.
 """
@@ -169,6 +172,15 @@ def _ingest_once(
     return seconds, outcome, rerun_stats
 
 
+def _with_undeclared_key(source: Path, target: Path) -> None:
+    """A copy of a JSON-lines file whose first record's first line has a key not declared."""
+    with source.open("rb") as src, target.open("wb") as dst:
+        record = json.loads(src.readline())
+        record["lines"][0]["bench_undeclared_key"] = "x"
+        dst.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+        shutil.copyfileobj(src, dst, 16 * 1024 * 1024)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -257,6 +269,24 @@ def main() -> int:
             "no_new_files_rerun_spark_jobs": rerun["spark_jobs"],
             "runs_seconds": {k: [round(t, 2) for t in v] for k, v in runs.items()},
         }
+    undeclared = workdir / "bench_undeclared.jsonl"
+    _with_undeclared_key(files["json"], undeclared)
+    per_record: list[float] = []
+    for rep in range(args.repeat):
+        copy = _bench_contract(names, sources["json"], f"bench_undeclared_{rep}", samples["json"])
+        _ingestor(spark, names, copy).ingest_table(copy)
+        seconds, outcome, _ = _ingest_once(spark, names, copy, undeclared)
+        if "undeclared key 'bench_undeclared_key'" not in outcome.message:
+            raise RuntimeError(f"the undeclared key was not reported: {outcome}")
+        per_record.append(seconds)
+        print(f"  json, one undeclared key, rep {rep}: ingest {seconds:.1f}s", flush=True)
+    json_bare = results["formats"]["json"]["bare_seconds"]
+    results["json_one_undeclared_key"] = {
+        "ingest_seconds": round(min(per_record), 2),
+        "ingest_rows_per_s": round(args.rows / min(per_record)),
+        "ratio_ingest_over_bare": round(min(per_record) / json_bare, 2),
+        "runs_seconds": [round(t, 2) for t in per_record],
+    }
     print()
     print(
         f"{'format':<6} {'bare rows/s':>12} {'ingest rows/s':>14} {'ratio':>6} "
@@ -268,6 +298,11 @@ def main() -> int:
             f"{r['ratio_ingest_over_bare']:>6} {r['ratio_ingest_over_bare_bronze_shape']:>26} "
             f"{r['no_new_files_rerun_seconds']:>9}"
         )
+    drift = results["json_one_undeclared_key"]
+    print(
+        f"json with one undeclared key (per-record path): {drift['ingest_rows_per_s']:,} rows/s, "
+        f"ratio {drift['ratio_ingest_over_bare']}"
+    )
     out = ROOT / "target" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

@@ -21,6 +21,7 @@ from pyspark.sql import types as T
 __all__ = ["KeyCensus", "has_struct"]
 
 _LEAF: Any = object  # any JSON value: a leaf's type is checked by Spark, not here
+_UNKNOWN_FIELD = "Object contains unknown field"
 
 
 def _census_type(data_type: T.DataType, path: str) -> Any:
@@ -62,7 +63,8 @@ class KeyCensus:
 
     Lines are split on ``\\n`` (a ``\\r\\n`` ending is whitespace to the decoder); blank lines
     are skipped, as Spark's reader skips them; every other line must hold exactly one JSON
-    object. The first problem is kept in ``problem``, with its line number. A file
+    object. The first problem is kept in ``problem``, with its line number, and the first
+    undeclared key in ``undeclared`` (the census reads on to find one). A file
     that does not start with a JSON object (a JSON array document) is not censused: not clean,
     no problem.
     """
@@ -82,13 +84,14 @@ class KeyCensus:
         self._line = 0
         self.records = 0
         self.problem: str | None = None
+        self.undeclared: str | None = None
 
     @property
     def clean(self) -> bool:
         return self.problem is None and not self._skipped
 
     def feed(self, chunk: bytes) -> None:
-        if self.problem is not None or self._skipped or not chunk:
+        if self.undeclared is not None or self._skipped or not chunk:
             return
         if not self._started:
             head = chunk.lstrip()[:1]
@@ -104,14 +107,15 @@ class KeyCensus:
         self._decode(lines)
 
     def finish(self) -> bool:
-        if self.clean:
+        if self.undeclared is None and not self._skipped:
             self._decode([self._tail])
         self._tail = b""
         return self.clean
 
     def _decode(self, lines: list[bytes]) -> None:
         # One decode per line: a line holding more than one JSON value fails here, as it must
-        # (Spark would read its first value and drop the rest without a trace).
+        # (Spark would read its first value and drop the rest without a trace). After another
+        # problem, the lines are still decoded until an undeclared key is found (worth naming).
         decode = self._decoder.decode
         first = self._line + 1
         records = 0
@@ -121,8 +125,12 @@ class KeyCensus:
             try:
                 decode(line)
             except (msgspec.ValidationError, msgspec.DecodeError) as err:
-                self.problem = f"line {number}: {err}"
-                break
+                found = f"line {number}: {err}"
+                self.problem = self.problem or found
+                if str(err).startswith(_UNKNOWN_FIELD):
+                    self.undeclared = found
+                    break
+                continue
             records += 1
         self._line = first - 1 + len(lines)
         self.records += records

@@ -20,7 +20,8 @@ class Fingerprint:
     """What one pass over the bytes found.
 
     ``keys_checked``: a key census ran and every record carries only declared keys (see
-    ``census``); ``census_problem`` says why not when a census ran.
+    ``census``); ``census_problem`` says why not when a census ran: its first undeclared key,
+    else its first problem.
     """
 
     sha256: str
@@ -81,4 +82,4 @@ def fingerprint(path: Path, *, check_utf8: bool, census: KeyCensus | None = None
     if census is None or problem is not None:
         return Fingerprint(digest.hexdigest(), problem)
     clean = census.finish()
-    return Fingerprint(digest.hexdigest(), None, clean, census.problem)
+    return Fingerprint(digest.hexdigest(), None, clean, census.undeclared or census.problem)

@@ -86,6 +86,13 @@ class KeyCensusTest(unittest.TestCase):
                 self.assertFalse(result.clean)
                 self.assertIsNotNone(result.problem)
 
+    def test_the_first_undeclared_key_is_found_after_another_problem(self) -> None:
+        data = lines(CLEAN) + b"{not json\n" + lines({**CLEAN, "coupon": "X"}, {"zz": 1})
+        result = census(data)
+        self.assertFalse(result.clean)
+        self.assertRegex(result.problem or "", r"^line 2: JSON is malformed")
+        self.assertRegex(result.undeclared or "", r"^line 3: .*unknown field `coupon`")
+
     def test_a_json_array_document_is_not_censused(self) -> None:
         result = census(b"  [" + json.dumps(CLEAN).encode() + b"]\n")
         self.assertFalse(result.clean)

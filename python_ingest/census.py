@@ -24,24 +24,27 @@ _LEAF: Any = object  # any JSON value: a leaf's type is checked by Spark, not he
 _UNKNOWN_FIELD = "Object contains unknown field"
 
 
-def _census_type(data_type: T.DataType, path: str) -> Any:
+def _census_struct(struct: T.StructType) -> Any:
+    """A msgspec struct type with the struct's keys (any of them may be absent), refusing
+    others. Fields are named ``f<i>`` and renamed to the keys, which need not be identifiers."""
+    return msgspec.defstruct(
+        "CensusStruct",
+        [(f"f{i}", _census_type(f.dataType), None) for i, f in enumerate(struct.fields)],
+        rename={f"f{i}": f.name for i, f in enumerate(struct.fields)},
+        forbid_unknown_fields=True,
+        gc=False,
+    )
+
+
+def _census_type(data_type: T.DataType) -> Any:
     """The msgspec type accepting what ``data_type`` accepts, with unknown keys refused."""
     inner: Any
     if isinstance(data_type, T.StructType):
-        inner = msgspec.defstruct(
-            f"Census_{len(path)}_{abs(hash(path))}",
-            [
-                (f"f{i}", _census_type(f.dataType, f"{path}.{f.name}"), None)
-                for i, f in enumerate(data_type.fields)
-            ],
-            rename={f"f{i}": f.name for i, f in enumerate(data_type.fields)},
-            forbid_unknown_fields=True,
-            gc=False,
-        )
+        inner = _census_struct(data_type)
     elif isinstance(data_type, T.ArrayType) and has_struct(data_type.elementType):
-        inner = list[_census_type(data_type.elementType, f"{path}[]")]  # type: ignore[misc]
+        inner = list[_census_type(data_type.elementType)]  # type: ignore[misc]
     elif isinstance(data_type, T.MapType) and has_struct(data_type.valueType):
-        inner = dict[str, _census_type(data_type.valueType, f"{path}{{}}")]  # type: ignore[misc]
+        inner = dict[str, _census_type(data_type.valueType)]  # type: ignore[misc]
     else:
         return _LEAF
     return inner | None
@@ -70,14 +73,7 @@ class KeyCensus:
     """
 
     def __init__(self, schema: T.StructType) -> None:
-        record = msgspec.defstruct(
-            "CensusRecord",
-            [(f"f{i}", _census_type(f.dataType, f.name), None) for i, f in enumerate(schema)],
-            rename={f"f{i}": f.name for i, f in enumerate(schema.fields)},
-            forbid_unknown_fields=True,
-            gc=False,
-        )
-        self._decoder = msgspec.json.Decoder(record)
+        self._decoder = msgspec.json.Decoder(_census_struct(schema))
         self._tail = b""
         self._started = False
         self._skipped = False

@@ -68,7 +68,7 @@ def prepare_idempotent_append(spark: SparkSession, table: str) -> None:
 
 
 def tblproperties_clause(properties: Mapping[str, str]) -> str:
-    """``tblproperties (...)`` for a ``create table`` statement."""
+    """``tblproperties (...)`` for a ``create table`` or ``alter table ... set`` statement."""
     pairs = ", ".join(f"'{key}' = '{value}'" for key, value in properties.items())
     return f"tblproperties ({pairs})"
 
@@ -79,8 +79,7 @@ def ensure_table_properties(spark: SparkSession, table: str, properties: Mapping
     current = {row["key"]: row["value"] for row in rows}
     missing = {k: v for k, v in properties.items() if current.get(k) != v}
     if missing:
-        pairs = ", ".join(f"'{key}' = '{value}'" for key, value in missing.items())
-        spark.sql(f"alter table {table} set tblproperties ({pairs})")
+        spark.sql(f"alter table {table} set {tblproperties_clause(missing)}")
 
 
 def sql_string(value: str) -> str:

@@ -409,22 +409,19 @@ class Ingestor:
         """Load each pending file (its fingerprint already started on ``fingerprints``); its
         ledger entry is submitted to the ledger writer."""
         table = result.table
-        loaded_hashes, last_hash_by_path = hashes
         hasher, upcoming = fingerprints
         ledger_writer, entries = ledger
+
+        # While the data is written, the ledger thread has Delta compute the ledger's state,
+        # which the ledger entry's idempotent append then finds ready.
+        def warm_ledger() -> None:
+            ledger_writer.submit(prepare_idempotent_append, self.spark, self.ledger_table)
+
         for index, file in enumerate(pending, start=1):
             current = upcoming
             if index < len(pending):
                 upcoming = hasher.submit(self._fingerprint, contract, pending[index])
-
-            # While the data is written, the ledger thread has Delta compute the ledger's state,
-            # which the ledger entry's idempotent append then finds ready.
-            def warm_ledger() -> None:
-                ledger_writer.submit(prepare_idempotent_append, self.spark, self.ledger_table)
-
-            outcome = self._ingest_file(
-                contract, file, current, (loaded_hashes, last_hash_by_path), warm_ledger
-            )
+            outcome = self._ingest_file(contract, file, current, hashes, warm_ledger)
             entries.append(
                 ledger_writer.submit(self._record, contract, file, file.fmt or "unknown", outcome)
             )
@@ -472,24 +469,12 @@ class Ingestor:
         plan_error: Exception | None = None
         planned_checked = fmt == "json"
         readable = fmt is not None and fmt in contract.ingestion.formats and file.size > 0
-
-        def plan(keys_checked: bool) -> None:
-            nonlocal parsed, plan_error
-            assert fmt is not None
-            parsed, plan_error = None, None
-            try:
-                parsed = read_delivered_file(
-                    self.spark, file.path, fmt, contract, keys_checked=keys_checked
-                )
-            except Exception as err:  # noqa: BLE001 - reported below, in order
-                plan_error = err
-
         if readable:
-            plan(planned_checked)
+            parsed, plan_error = self._plan(contract, file, planned_checked)
         found = fingerprinted.result()
         sha, encoding_problem = found.sha256, found.encoding_problem
         if readable and planned_checked and not found.keys_checked and not encoding_problem:
-            plan(False)
+            parsed, plan_error = self._plan(contract, file, False)
         outcome = FileOutcome(path=file.path, status="failed", sha256=sha)
         previous = last_hash_by_path.get(str(file.path), "")
         changed = previous not in ("", sha)
@@ -531,6 +516,19 @@ class Ingestor:
         outcome.duration_ms = int((time.monotonic() - started) * 1000)
         crash_point("before_ledger_commit")
         return outcome
+
+    def _plan(
+        self, contract: TableContract, file: DeliveredFile, keys_checked: bool
+    ) -> tuple[ParsedFile | None, Exception | None]:
+        """The file's read plan, or the error planning it raised."""
+        assert file.fmt is not None
+        try:
+            plan = read_delivered_file(
+                self.spark, file.path, file.fmt, contract, keys_checked=keys_checked
+            )
+        except Exception as err:  # noqa: BLE001 - reported by the caller, in order
+            return None, err
+        return plan, None
 
     def _load(
         self,

@@ -127,10 +127,7 @@ def _undeclared_keys(text: Column, data_type: T.DataType) -> Column:
         if any(has_struct(f.dataType) for f in data_type.fields):
             return _undeclared_in(F.from_json(text, "map<string,string>"), data_type)
         # Only its own keys to check: listing them is cheaper than parsing the values.
-        declared = F.array(*[F.lit(f.name) for f in data_type.fields])
-        return F.coalesce(
-            F.size(F.array_except(F.json_object_keys(text), declared)) > 0, F.lit(False)
-        )
+        return _any_undeclared(F.json_object_keys(text), data_type)
     if isinstance(data_type, T.ArrayType) and has_struct(data_type.elementType):
         element_type = data_type.elementType
         items = F.from_json(text, "array<string>")
@@ -146,11 +143,16 @@ def _undeclared_keys(text: Column, data_type: T.DataType) -> Column:
     return F.lit(False)
 
 
+def _any_undeclared(keys: Column, struct: T.StructType) -> Column:
+    """Whether an object's ``keys`` include one ``struct`` does not declare (False for null)."""
+    declared = F.array(*[F.lit(f.name) for f in struct.fields])
+    return F.coalesce(F.size(F.array_except(keys, declared)) > 0, F.lit(False))
+
+
 def _undeclared_in(values: Column, struct: T.StructType) -> Column:
     """Whether a JSON object, given as the map of its values' raw texts, has a key ``struct``
     does not declare, at any depth. False for a null map."""
-    declared = F.array(*[F.lit(f.name) for f in struct.fields])
-    found = F.coalesce(F.size(F.array_except(F.map_keys(values), declared)) > 0, F.lit(False))
+    found = _any_undeclared(F.map_keys(values), struct)
     for f in struct.fields:
         if has_struct(f.dataType):
             found = found | _undeclared_keys(values.getItem(f.name), f.dataType)
@@ -524,6 +526,16 @@ def _first_significant_byte(path: Path) -> bytes:
     return stripped[:1]
 
 
+def _only_value(text: Column, schema: str) -> Column:
+    """``text`` parsed as the only element of a JSON array: null unless it holds exactly one
+    JSON value. Spark's JSON parsers read a text's first value and ignore whatever follows."""
+    return F.from_json(F.concat(F.lit("["), text, F.lit("]")), f"array<{schema}>")
+
+
+def _first_if_only(wrapped: Column) -> Column:
+    return F.when(F.size(wrapped) == F.lit(1), wrapped.getItem(0))
+
+
 def _json_slow_path(
     contract: TableContract, options: dict[str, str], text: Column, values: Column
 ) -> list[tuple[str, Column]]:
@@ -628,15 +640,9 @@ def _read_json_records(spark: SparkSession, path: Path, contract: TableContract)
     if _first_significant_byte(path) == b"[":
         # One JSON array document: split it into element texts, then treat as JSON lines.
         doc = spark.read.text(str(path), wholetext=True)
-        # Wrapped in one more array, so that anything after the document makes it invalid.
-        wrapped_doc = doc.select(
-            F.from_json(
-                F.concat(F.lit("["), F.col("value"), F.lit("]")), "array<array<string>>"
-            ).alias("w")
-        )
-        elements = wrapped_doc.select(
-            F.when(F.size("w") == F.lit(1), F.col("w").getItem(0)).alias("elements")
-        )
+        # Anything after the document makes it invalid.
+        wrapped_doc = doc.select(_only_value(F.col("value"), "array<string>").alias("w"))
+        elements = wrapped_doc.select(_first_if_only(F.col("w")).alias("elements"))
         if elements.filter(F.col("elements").isNull()).limit(1).count() > 0:
             raise UnreadableFileError(
                 f"{path}: starts with '[' but is not a valid JSON array; deliver one JSON "
@@ -646,17 +652,11 @@ def _read_json_records(spark: SparkSession, path: Path, contract: TableContract)
     else:
         lines = spark.read.text(str(path)).filter(F.trim("value") != F.lit(""))
     typed = F.from_json("value", _typed_json_schema(contract), _json_options(contract))
-    # The record's top-level values as raw texts, parsed as the only element of an array: Spark
-    # reads the first JSON value of a text and ignores whatever follows it, so a line holding
-    # two objects, or an object and more, is caught only this way (it is then invalid JSON).
-    wrapped = F.from_json(
-        F.concat(F.lit("["), F.col("value"), F.lit("]")),
-        "array<map<string,string>>",
-        {"mode": "PERMISSIVE"},
-    )
+    # The record's top-level values as raw texts; a line holding two objects, or an object and
+    # more, has none (it is invalid JSON), where Spark's parsers would read its first object.
+    wrapped = _only_value(F.col("value"), "map<string,string>")
     staged = lines.select("value", typed.alias("_typed"), wrapped.alias("_wrapped"))
-    one = F.col("_wrapped")
-    values = F.when(F.size(one) == F.lit(1), one.getItem(0))
+    values = _first_if_only(F.col("_wrapped"))
     # Undeclared keys at any depth; a record that is not one JSON object has none to rescue.
     # A projection of its own, below the records' observation: the check holds lambda
     # functions, which Spark evaluates outside generated code and never shares between the

@@ -64,12 +64,13 @@ def has_struct(data_type: T.DataType) -> bool:
 class KeyCensus:
     """Fed a file's bytes in order; ``clean`` says whether every line passed.
 
-    Lines are split on ``\\n`` (a ``\\r\\n`` ending is whitespace to the decoder); blank lines
-    are skipped, as Spark's reader skips them; every other line must hold exactly one JSON
-    object. The first problem is kept in ``problem``, with its line number, and the first
-    undeclared key in ``undeclared`` (the census reads on to find one). A file
-    that does not start with a JSON object (a JSON array document) is not censused: not clean,
-    no problem.
+    Lines are split on ``\\n`` (a ``\\r\\n`` ending is whitespace to the decoder; any other
+    carriage return, where Spark's reader would also end a line, makes the census unclean);
+    blank lines are skipped, as Spark's reader skips them; every other line must hold exactly
+    one JSON object, so a clean census has read the records Spark's reader reads. The first
+    problem is kept in ``problem``, with its line number, and the first undeclared key in
+    ``undeclared`` (the census reads on to find one). A file that does not start with a JSON
+    object (a JSON array document) is not censused: not clean, no problem.
     """
 
     def __init__(self, schema: T.StructType) -> None:
@@ -98,15 +99,33 @@ class KeyCensus:
             if head != b"{":
                 self._skipped = True  # not JSON lines (one JSON array document, or not JSON)
                 return
-        lines = (self._tail + chunk).split(b"\n")
+        body = self._tail + chunk
+        lines = body.split(b"\n")
         self._tail = lines.pop()  # unfinished until the next chunk (or the end)
+        done = len(body) - len(self._tail)
+        carriage_returns = body.count(b"\r", 0, done)
+        if carriage_returns and carriage_returns != body.count(b"\r\n", 0, done):
+            self._lone_carriage_return(lines)
         self._decode(lines)
 
     def finish(self) -> bool:
         if self.undeclared is None and not self._skipped:
+            if b"\r" in self._tail.rstrip(b"\r"):
+                self._lone_carriage_return([self._tail])
             self._decode([self._tail])
         self._tail = b""
         return self.clean
+
+    def _lone_carriage_return(self, lines: list[bytes]) -> None:
+        """Spark's reader also ends a line at a carriage return not followed by a line feed,
+        where this census reads on: the records would differ, so the census is not clean."""
+        for number, line in enumerate(lines, start=self._line + 1):
+            if b"\r" in line.rstrip(b"\r"):
+                self.problem = self.problem or (
+                    f"line {number}: a carriage return inside the line (Spark's reader ends "
+                    "a record there)"
+                )
+                return
 
     def _decode(self, lines: list[bytes]) -> None:
         # One decode per line: a line holding more than one JSON value fails here, as it must

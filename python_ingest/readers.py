@@ -175,11 +175,14 @@ def _finish(
     raw_record: Column,
     record_index: Column,
     direct: dict[str, Column] | None = None,
+    keys_checked: bool = False,
 ) -> list[tuple[str, Column]]:
     """Typed declared columns + rescued data + quarantine reason, as (name, expression).
 
     ``raw_values`` are cast to the declared type (a failed cast goes to ``_rescued_data``);
-    ``direct`` columns already have the declared type and pass through.
+    ``direct`` columns already have the declared type and pass through. ``keys_checked``: the
+    values are known to carry only declared keys (a clean key census), so nested values are
+    not checked for undeclared ones.
     """
     direct = direct or {}
     out: list[tuple[str, Column]] = []
@@ -203,11 +206,9 @@ def _finish(
             parsed = _parsed_complex(raw, col.spark_type)
             typed = parsed.getField("v")
             out.append((col.name, typed))
-            problem = (
-                typed.isNull()
-                | parsed.getField(_CORRUPT).isNotNull()
-                | _undeclared_keys(raw.cast("string"), col.spark_type)
-            )
+            problem = typed.isNull() | parsed.getField(_CORRUPT).isNotNull()
+            if not keys_checked:
+                problem = problem | _undeclared_keys(raw.cast("string"), col.spark_type)
             failed = raw.isNotNull() & problem & ~blank
         else:
             typed = _typed(raw, col.spark_type, options)
@@ -537,18 +538,27 @@ def _first_if_only(wrapped: Column) -> Column:
 
 
 def _json_slow_path(
-    contract: TableContract, options: dict[str, str], text: Column, values: Column
+    contract: TableContract,
+    options: dict[str, str],
+    text: Column,
+    values: Column,
+    *,
+    keys_checked: bool = False,
 ) -> list[tuple[str, Column]]:
     """The slow path of a JSON record: ``values``, its top-level values as raw texts (a map,
-    null when the record is not one JSON object), rescued per field and undeclared key."""
+    null when the record is not one JSON object), rescued per field and undeclared key.
+    ``keys_checked``: a clean key census proved that records carry declared keys only."""
     declared = contract.column_names
-    # The undeclared keys: the map's entries minus the declared ones. (No lambda function: it
-    # would take the projection off Spark's whole-stage code generation for every record.)
-    m = F.coalesce(values, F.create_map().cast("map<string,string>"))
-    declared_entries = F.map_entries(
-        F.create_map(*[part for name in declared for part in (F.lit(name), m.getItem(name))])
-    )
-    extra_map = F.map_from_entries(F.array_except(F.map_entries(m), declared_entries))
+    extra_map = None
+    if not keys_checked:
+        # The undeclared keys: the map's entries minus the declared ones. (No lambda function:
+        # it would take the projection off Spark's whole-stage code generation for every
+        # record.)
+        m = F.coalesce(values, F.create_map().cast("map<string,string>"))
+        declared_entries = F.map_entries(
+            F.create_map(*[part for name in declared for part in (F.lit(name), m.getItem(name))])
+        )
+        extra_map = F.map_from_entries(F.array_except(F.map_entries(m), declared_entries))
     return _finish(
         {name: values.getItem(name) for name in declared},
         contract,
@@ -558,13 +568,14 @@ def _json_slow_path(
         F.when(values.isNull(), F.lit("invalid_json: not one JSON object")),
         text,
         F.lit(None).cast("bigint"),
+        keys_checked=keys_checked,
     )
 
 
 def _json_fast_path(
-    contract: TableContract, options: dict[str, str], typed: Column, text: Column
+    contract: TableContract, options: dict[str, str], fields: dict[str, Column], text: Column
 ) -> list[tuple[str, Column]]:
-    """The fast path: the typed parse's fields as they are."""
+    """The fast path: the typed parse's ``fields`` (one per declared column) as they are."""
     return _finish(
         {},
         contract,
@@ -574,7 +585,7 @@ def _json_fast_path(
         F.lit(None).cast("string"),
         text,
         F.lit(None).cast("bigint"),
-        {name: typed.getField(name) for name in contract.column_names},
+        fields,
     )
 
 
@@ -611,8 +622,10 @@ def _read_json(
     )
     corrupt = F.col(_CORRUPT)
     declared = contract.column_names
+    # The parsed columns pass through as they are (no struct around them: packing and
+    # unpacking one costs a copy of every record).
     staged = df.select(
-        F.struct(*declared).alias("_typed"),
+        *declared,
         corrupt,
         F.when(
             corrupt.isNotNull(), F.from_json(corrupt, "map<string,string>", {"mode": "PERMISSIVE"})
@@ -620,9 +633,9 @@ def _read_json(
     )
     # The reader keeps the text of flagged records only; a record quarantined for a missing
     # key shows its parsed fields here, and its delivered line in the quarantine (``delivered``).
-    text = F.coalesce(corrupt, F.to_json(F.col("_typed")))
-    fast = _json_fast_path(contract, options, F.col("_typed"), text)
-    slow = _json_slow_path(contract, options, corrupt, F.col("_values"))
+    text = F.coalesce(corrupt, F.to_json(F.struct(*declared)))
+    fast = _json_fast_path(contract, options, {name: F.col(name) for name in declared}, text)
+    slow = _json_slow_path(contract, options, corrupt, F.col("_values"), keys_checked=True)
     same = frozenset(c.name for c in contract.columns if isinstance(c.spark_type, T.StringType))
     return ParsedFile(
         _assemble(staged, fast, slow, corrupt.isNull(), same),
@@ -667,7 +680,8 @@ def _read_json_records(spark: SparkSession, path: Path, contract: TableContract)
         )
     )
     use_fast = F.col("_typed").getField(_CORRUPT).isNull() & values.isNotNull() & ~F.col("_u")
-    fast = _json_fast_path(contract, options, F.col("_typed"), F.col("value"))
+    fields = {name: F.col("_typed").getField(name) for name in contract.column_names}
+    fast = _json_fast_path(contract, options, fields, F.col("value"))
     slow = _json_slow_path(contract, options, F.col("value"), values)
     # A text column holds the same value on both paths (a record that is not a JSON object is
     # quarantined).

@@ -58,6 +58,21 @@ class KeyCensusTest(unittest.TestCase):
     def test_windows_line_endings_are_clean(self) -> None:
         self.assertTrue(census(lines(CLEAN, CLEAN).replace(b"\n", b"\r\n")).clean)
 
+    def test_a_carriage_return_inside_a_line_is_not_clean(self) -> None:
+        # Spark's reader ends a line there, where the census would read one object on.
+        record = json.dumps({"order_id": "O1", "tags": ["a"]}).encode()
+        inside = record.replace(b", ", b",\r", 1) + b"\n"
+        for name, data in {
+            "mid-file": lines(CLEAN) + inside + lines(CLEAN),
+            "last line, no line feed": lines(CLEAN) + inside.rstrip(b"\n"),
+            "old Mac line ends": record + b"\r" + record + b"\r",
+        }.items():
+            for chunk in (3, 4096):
+                with self.subTest(name, chunk=chunk):
+                    result = census(data, chunk)
+                    self.assertFalse(result.clean)
+                    self.assertRegex(result.problem or "", r"^line \d+: a carriage return")
+
     def test_an_undeclared_key_at_any_depth_is_found_even_with_a_null_value(self) -> None:
         cases = {
             "top level": {**CLEAN, "coupon": "X"},

@@ -354,8 +354,11 @@ class Ingestor:
         landing = self.landing_dir(contract)
         check_landing_dirs(self.names, [contract])
         started = time.monotonic()
-        files = discover_files(landing)
-        seen, loaded_hashes, last_hash_by_path = self._ledger_state(contract)
+        # The ledger is read (Spark) while the landing folder is listed (file system).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-read") as reader:
+            ledger_state = reader.submit(self._ledger_state, contract)
+            files = discover_files(landing)
+            seen, loaded_hashes, last_hash_by_path = ledger_state.result()
         pending = [f for f in files if f.identity not in seen]
         result = TableResult(
             table=table, files_seen=len(files), files_skipped=len(files) - len(pending)

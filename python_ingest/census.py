@@ -110,8 +110,7 @@ class KeyCensus:
 
     def finish(self) -> bool:
         if self.undeclared is None and not self._skipped:
-            if b"\r" in self._tail.rstrip(b"\r"):
-                self._lone_carriage_return([self._tail])
+            self._lone_carriage_return([self._tail])
             self._decode([self._tail])
         self._tail = b""
         return self.clean

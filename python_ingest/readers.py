@@ -598,6 +598,11 @@ def _json_options(contract: TableContract) -> dict[str, str]:
     return parse_options
 
 
+def _text_columns(contract: TableContract) -> frozenset[str]:
+    """Declared text columns: a JSON record's value for them is the same on both paths."""
+    return frozenset(c.name for c in contract.columns if isinstance(c.spark_type, T.StringType))
+
+
 def _typed_json_schema(contract: TableContract) -> T.StructType:
     return T.StructType(
         [*contract.spark_schema.fields, T.StructField(_CORRUPT, T.StringType(), True)]
@@ -636,7 +641,7 @@ def _read_json(
     text = F.coalesce(corrupt, F.to_json(F.struct(*declared)))
     fast = _json_fast_path(contract, options, {name: F.col(name) for name in declared}, text)
     slow = _json_slow_path(contract, options, corrupt, F.col("_values"), keys_checked=True)
-    same = frozenset(c.name for c in contract.columns if isinstance(c.spark_type, T.StringType))
+    same = _text_columns(contract)
     return ParsedFile(
         _assemble(staged, fast, slow, corrupt.isNull(), same),
         "json",
@@ -685,7 +690,7 @@ def _read_json_records(spark: SparkSession, path: Path, contract: TableContract)
     slow = _json_slow_path(contract, options, F.col("value"), values)
     # A text column holds the same value on both paths (a record that is not a JSON object is
     # quarantined).
-    same = frozenset(c.name for c in contract.columns if isinstance(c.spark_type, T.StringType))
+    same = _text_columns(contract)
     return ParsedFile(_assemble(staged, fast, slow, use_fast, same), "json", records)
 
 

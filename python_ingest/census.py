@@ -13,12 +13,13 @@ document) makes the census unclean, and the file is read with the per-record che
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import msgspec
 from pyspark.sql import types as T
 
-__all__ = ["KeyCensus", "has_struct"]
+__all__ = ["KeyCensus", "census_of_file", "has_struct"]
 
 _LEAF: Any = object  # any JSON value: a leaf's type is checked by Spark, not here
 _UNKNOWN_FIELD = "Object contains unknown field"
@@ -87,8 +88,13 @@ class KeyCensus:
     def clean(self) -> bool:
         return self.problem is None and not self._skipped
 
+    @property
+    def settled(self) -> bool:
+        """No further byte can change the outcome: an undeclared key found, or not JSON lines."""
+        return self.undeclared is not None or self._skipped
+
     def feed(self, chunk: bytes) -> None:
-        if self.undeclared is not None or self._skipped or not chunk:
+        if self.settled or not chunk:
             return
         if not self._started:
             head = chunk.lstrip()[:1]
@@ -148,3 +154,15 @@ class KeyCensus:
             records += 1
         self._line = first - 1 + len(lines)
         self.records += records
+
+
+def census_of_file(path: Path, schema: T.StructType, chunk_size: int = 8 << 20) -> KeyCensus:
+    """The finished key census of a whole file."""
+    census = KeyCensus(schema)
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            census.feed(chunk)
+            if census.settled:
+                break
+    census.finish()
+    return census

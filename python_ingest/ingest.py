@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
-from python_ingest.census import KeyCensus
+from python_ingest.census import KeyCensus, census_of_file
 from python_ingest.contract import FileFormat, TableContract, format_for_file
 from python_ingest.delta_io import (
     AUTO_COMPACT,
@@ -38,6 +38,7 @@ from python_ingest.delta_io import (
 from python_ingest.errors import ConfigError, ContractError
 from python_ingest.faults import crash_during_spark_job, crash_point
 from python_ingest.fingerprint import Fingerprint, fingerprint
+from python_ingest.gate import CommitGate, GateRefusedError, gate_supported
 from python_ingest.logs import PipelineLogger
 from python_ingest.naming import Names
 from python_ingest.readers import (
@@ -207,6 +208,12 @@ def _census_note(problem: str) -> str:
     )
 
 
+def _utf8(contract: TableContract, fmt: FileFormat) -> bool:
+    """Whether the contract reads ``fmt`` files as UTF-8 (checked before the load)."""
+    encoding = contract.options_for(fmt).get("encoding", "UTF-8")
+    return encoding.replace("-", "").upper() == "UTF8"
+
+
 def _failure_message(path: Path, err: Exception | None) -> str:
     """Why a file failed: an unreadable file's own message, else the error's first line."""
     if isinstance(err, UnreadableFileError):
@@ -233,6 +240,9 @@ class Ingestor:
         self.retry_failed = retry_failed
         self.ingested_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self.ledger_table = names.table(*LEDGER_TABLE)
+        # The JSON key census runs beside the data write (its commit held until the census is
+        # clean) where the executors share the driver's file system; else before the write.
+        self.census_beside_write = gate_supported(spark)
 
     # -- tables -------------------------------------------------------------------------------
 
@@ -444,14 +454,20 @@ class Ingestor:
             )
 
     @staticmethod
-    def _fingerprint(contract: TableContract, file: DeliveredFile) -> Fingerprint:
+    def _census_wanted(contract: TableContract, fmt: FileFormat | None) -> bool:
+        """JSON in UTF-8 gets a key census: clean, Spark's reader may parse it with no
+        per-record key check."""
+        return fmt == "json" and _utf8(contract, fmt)
+
+    def _fingerprint(self, contract: TableContract, file: DeliveredFile) -> Fingerprint:
         fmt = file.fmt
-        check_utf8 = fmt in ("csv", "json") and (
-            contract.options_for(fmt).get("encoding", "UTF-8").replace("-", "").upper() == "UTF8"
+        check_utf8 = fmt in ("csv", "json") and _utf8(contract, fmt)
+        # Without the census beside the write, it runs in this pass over the bytes.
+        census = (
+            KeyCensus(contract.spark_schema)
+            if self._census_wanted(contract, fmt) and not self.census_beside_write
+            else None
         )
-        # JSON (UTF-8) gets a key census in the same pass: clean, Spark's reader may parse it
-        # with no per-record key check.
-        census = KeyCensus(contract.spark_schema) if fmt == "json" and check_utf8 else None
         return fingerprint(file.path, check_utf8=check_utf8, census=census)
 
     def _ingest_file(
@@ -470,13 +486,14 @@ class Ingestor:
         # a clean key census (the usual outcome), and planned again if the census is not clean.
         parsed: ParsedFile | None = None
         plan_error: Exception | None = None
-        planned_checked = fmt == "json"
+        census_wanted = self._census_wanted(contract, fmt)
+        beside = census_wanted and self.census_beside_write
         readable = fmt is not None and fmt in contract.ingestion.formats and file.size > 0
         if readable:
-            parsed, plan_error = self._plan(contract, file, planned_checked)
+            parsed, plan_error = self._plan(contract, file, census_wanted)
         found = fingerprinted.result()
         sha, encoding_problem = found.sha256, found.encoding_problem
-        if readable and planned_checked and not found.keys_checked and not encoding_problem:
+        if readable and census_wanted and not beside and not found.keys_checked:
             parsed, plan_error = self._plan(contract, file, False)
         outcome = FileOutcome(path=file.path, status="failed", sha256=sha)
         previous = last_hash_by_path.get(str(file.path), "")
@@ -501,10 +518,16 @@ class Ingestor:
             outcome.message = _failure_message(file.path, plan_error)
         else:
             try:
-                self._load(contract, file, parsed, sha, outcome, on_write)
-                if found.census_problem:
+                census_problem = found.census_problem
+                if beside:
+                    census_problem = self._load_beside_census(
+                        contract, file, parsed, sha, outcome, on_write
+                    )
+                else:
+                    self._load(contract, file, parsed, sha, outcome, on_write)
+                if census_problem:
                     outcome.message = "; ".join(
-                        m for m in (outcome.message, _census_note(found.census_problem)) if m
+                        m for m in (outcome.message, _census_note(census_problem)) if m
                     )
                 outcome.status = "loaded"
                 loaded_hashes[sha] = str(file.path)
@@ -533,6 +556,40 @@ class Ingestor:
             return None, err
         return plan, None
 
+    def _load_beside_census(
+        self,
+        contract: TableContract,
+        file: DeliveredFile,
+        parsed: ParsedFile,
+        sha: str,
+        outcome: FileOutcome,
+        on_write: Callable[[], None],
+    ) -> str | None:
+        """Load a JSON file with the plan for a clean key census while the census runs beside
+        the write, its commit held until the census is clean (``CommitGate``). A census that is
+        not clean stops the write before its commit; the file is then loaded with per-record
+        key checks. Returns the census problem (None when clean)."""
+
+        def census_verdict() -> str | None:
+            census = census_of_file(file.path, contract.spark_schema)
+            if census.clean:
+                return None
+            return census.undeclared or census.problem or "not JSON lines (a JSON array)"
+
+        gate = CommitGate(self.spark, census_verdict)
+        try:
+            self._load(contract, file, parsed, sha, outcome, on_write, gate)
+        except GateRefusedError as refused:
+            problem = str(refused)
+        else:
+            return None
+        checked, plan_error = self._plan(contract, file, False)
+        if checked is None:
+            assert plan_error is not None
+            raise plan_error
+        self._load(contract, file, checked, sha, outcome, on_write)
+        return problem
+
     def _load(
         self,
         contract: TableContract,
@@ -541,6 +598,7 @@ class Ingestor:
         sha: str,
         outcome: FileOutcome,
         on_write: Callable[[], None],
+        gate: CommitGate | None = None,
     ) -> None:
         fmt = parsed.fmt
         outcome.message = "; ".join(parsed.notes)
@@ -569,7 +627,12 @@ class Ingestor:
         marker = f"{app_id} attempt={uuid.uuid4().hex}"
         on_write()
         try:
-            self._append(good, table, app_id, marker)
+            if gate is None:
+                self._append(good, table, app_id, marker)
+            else:
+                self._append_gated(good, table, app_id, marker, gate)
+        except GateRefusedError:
+            raise
         except Exception as err:
             raise UnreadableFileError(
                 f"{file.path}: cannot be read as {fmt}: {str(err).splitlines()[0][:500]}"
@@ -600,6 +663,30 @@ class Ingestor:
         (appId, version): that commit carries the earlier attempt's marker.
         """
         return marker in recent_commits(self.spark, table, _HISTORY_DEPTH)
+
+    def _append_gated(
+        self, df: DataFrame, table: str, app_id: str, marker: str, gate: CommitGate
+    ) -> None:
+        """``_append`` with the gate's check beside the write; ``GateRefusedError`` when the
+        check refused (the write then made no commit)."""
+        guarded = gate.guard(df)
+        gate.start()
+        error: Exception | None = None
+        try:
+            self._append(guarded, table, app_id, marker)
+        except Exception as err:  # noqa: BLE001 - the gate's verdict decides what it means
+            error = err
+        refused = gate.refusal()
+        if refused is None:
+            if error is not None:
+                raise error
+            return
+        if error is None and self._committed(table, marker):
+            raise RuntimeError(
+                f"{table}: commit {marker!r} was made although its gate refused ({refused}); "
+                "the gate did not hold the commit"
+            )
+        raise GateRefusedError(refused) from error
 
     def _append(self, df: DataFrame, table: str, app_id: str, marker: str) -> None:
         """Idempotent append: Delta skips it when (appId, version) is already committed."""

@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import fcntl
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -143,6 +144,8 @@ def _local_session(catalog: str) -> SparkSession:
     jars = load_jars()
     # Bind the driver to loopback: the engine is local-only, and no interface lookup is needed.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers (UDFs) run this interpreter: the project's packages, the same version.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder
     for key, value in local_session_conf(names, jars).items():
         builder = builder.config(key, value)

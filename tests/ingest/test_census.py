@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pyspark.sql import types as T
 
-from python_ingest.census import KeyCensus
+from python_ingest.census import KeyCensus, census_of_file
 from python_ingest.fingerprint import fingerprint
 from python_ingest.types import parse_type
 
@@ -142,6 +142,22 @@ class FingerprintTest(unittest.TestCase):
         found = fingerprint(self.write(data), check_utf8=True, census=KeyCensus(SCHEMA))
         self.assertFalse(found.keys_checked)
         self.assertIn("`coupon`", found.census_problem or "")
+
+
+class CensusOfFileTest(FingerprintTest):
+    def test_reads_the_whole_file_in_chunks(self) -> None:
+        data = lines(CLEAN, {"order_id": "O2"}) * 50
+        result = census_of_file(self.write(data), SCHEMA, chunk_size=100)
+        self.assertTrue(result.clean, result.problem)
+        self.assertEqual(result.records, 100)
+
+    def test_names_the_first_undeclared_key_after_an_invalid_line(self) -> None:
+        data = lines(CLEAN) + b"{not json\n" + lines({**CLEAN, "coupon": "X"}, {"z": 1})
+        result = census_of_file(self.write(data), SCHEMA, chunk_size=16)
+        self.assertFalse(result.clean)
+        self.assertTrue(result.settled)
+        self.assertIn("line 2:", result.problem or "")
+        self.assertIn("line 3: Object contains unknown field `coupon`", result.undeclared or "")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import io
 import json
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -287,6 +288,9 @@ class JsonTest(IngestTestCase):
         (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
 
         self.assertEqual((outcome.rows_read, outcome.rows_loaded), (3, 3))
+        self.assertIn("undeclared key 'channel' (line 2", outcome.message)
+        # One data commit: a write stopped by the key census (beside it) commits nothing.
+        self.assertEqual(self.table_version("orders_raw"), 1)
         rows = {r.order_id: r for r in self.bronze("orders_raw")}
         self.assertIsNone(rows["O1"]._rescued_data)
         self.assertEqual(json.loads(rows["O2"]._rescued_data), {"channel": "web"})
@@ -442,6 +446,17 @@ class JsonTest(IngestTestCase):
         (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
         self.assertEqual((outcome.rows_read, outcome.rows_loaded), (2, 2))
         self.assertEqual(sorted(r.order_id for r in self.bronze("orders_raw")), ["O1", "O2"])
+
+
+class JsonCensusBeforeWriteTest(JsonTest):
+    """The JSON cases with the key census in the hashing pass, before the write: the order used
+    where the executors do not share the driver's file system (no commit gate)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        patcher = mock.patch("python_ingest.ingest.gate_supported", return_value=False)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
 
 class ParquetTest(IngestTestCase):

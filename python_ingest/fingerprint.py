@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from python_ingest.census import KeyCensus
 
-__all__ = ["Fingerprint", "fingerprint"]
+__all__ = ["Fingerprint", "FingerprintStoppedError", "fingerprint"]
 
 _CHUNK = 8 * 1024 * 1024
+
+
+class FingerprintStoppedError(Exception):
+    """The fingerprint was stopped before the end of the file (it was no longer wanted)."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,15 @@ def _line_of(path: Path, offset: int) -> int:
     return lines
 
 
-def fingerprint(path: Path, *, check_utf8: bool, census: KeyCensus | None = None) -> Fingerprint:
+def fingerprint(
+    path: Path,
+    *,
+    check_utf8: bool,
+    census: KeyCensus | None = None,
+    stop: threading.Event | None = None,
+) -> Fingerprint:
     """SHA-256 of the bytes; when asked, where they stop being UTF-8, and the key census.
+    ``stop``, once set, ends the pass at the next chunk (``FingerprintStoppedError``).
 
     Hashing runs on a worker thread (hashlib releases the GIL) while this thread checks the
     encoding and feeds the census, so the work costs the time of the slower side.
@@ -53,6 +65,8 @@ def fingerprint(path: Path, *, check_utf8: bool, census: KeyCensus | None = None
     hashing: Future[None] | None = None
     with path.open("rb") as handle, ThreadPoolExecutor(max_workers=1) as hasher:
         while chunk := handle.read(_CHUNK):
+            if stop is not None and stop.is_set():
+                raise FingerprintStoppedError(str(path))
             if hashing is not None:
                 hashing.result()
             hashing = hasher.submit(digest.update, chunk)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -364,46 +365,58 @@ class Ingestor:
         landing = self.landing_dir(contract)
         check_landing_dirs(self.names, [contract])
         started = time.monotonic()
-        # The ledger is read (Spark) while the landing folder is listed (file system).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-read") as reader:
-            ledger_state = reader.submit(self._ledger_state, contract)
-            files = discover_files(landing)
-            seen, loaded_hashes, last_hash_by_path = ledger_state.result()
-        pending = [f for f in files if f.identity not in seen]
-        result = TableResult(
-            table=table, files_seen=len(files), files_skipped=len(files) - len(pending)
-        )
-        self.logger.log(
-            "discover",
-            "ok",
-            f"{len(files)} delivered file(s) in {landing}, {len(pending)} new",
-            table_name=table,
-            duration_ms=int((time.monotonic() - started) * 1000),
-            files_seen=len(files),
-            files_new=len(pending),
-        )
-        if not pending:
-            return result  # nothing to write: no table DDL, no data or log commit here
-        # Files are fingerprinted on a worker thread, one ahead: the first while the tables are
-        # checked, the next while this one loads. A file's ledger entry is committed on another
-        # worker thread, after its data commit, while this thread goes on with the next file
-        # (or the log commit): Spark runs both.
+        # Files are fingerprinted on a worker thread. While the ledger is read (Spark) and the
+        # landing folder listed, the newest file (usually the new delivery) is fingerprinted
+        # and the tables are checked; a guess the ledger proves wrong is stopped. Later, files
+        # are fingerprinted one ahead: the next while this one loads. A file's ledger entry is
+        # committed on another worker thread, after its data commit, while this thread goes
+        # on with the next file (or the log commit): Spark runs both.
         hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
         ledger_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+        guessed = threading.Event()
+        fingerprints: dict[DeliveredFile, Future[Fingerprint]] = {}
         entries: list[Future[None]] = []
         try:
-            first = hasher.submit(self._fingerprint, contract, pending[0])
-            self.ensure_tables(contract)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-read") as reader:
+                ledger_state = reader.submit(self._ledger_state, contract)
+                files = discover_files(landing)
+                if files:
+                    fingerprints[files[-1]] = hasher.submit(
+                        self._fingerprint, contract, files[-1], guessed
+                    )
+                    self.ensure_tables(contract)
+                seen, loaded_hashes, last_hash_by_path = ledger_state.result()
+            pending = [f for f in files if f.identity not in seen]
+            if files and files[-1] not in pending:
+                guessed.set()  # the newest file was loaded before: stop its fingerprint
+            result = TableResult(
+                table=table, files_seen=len(files), files_skipped=len(files) - len(pending)
+            )
+            self.logger.log(
+                "discover",
+                "ok",
+                f"{len(files)} delivered file(s) in {landing}, {len(pending)} new",
+                table_name=table,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                files_seen=len(files),
+                files_new=len(pending),
+            )
+            if not pending:
+                return result  # nothing to write: no data or log commit here
+            # Delta computes bronze's state (for the append's transaction check) while the
+            # first file's read is planned, instead of at the start of its append.
+            ledger_writer.submit(prepare_idempotent_append, self.spark, table)
             self._load_pending(
                 contract,
                 pending,
                 result,
                 (loaded_hashes, last_hash_by_path),
-                (hasher, first),
+                (hasher, fingerprints),
                 (ledger_writer, entries),
             )
             self.logger.flush()  # one log commit per table: its discover and load_file records
         finally:
+            guessed.set()
             hasher.shutdown(wait=True, cancel_futures=True)
             ledger_writer.shutdown(wait=True)
         for entry in entries:
@@ -416,14 +429,19 @@ class Ingestor:
         pending: list[DeliveredFile],
         result: TableResult,
         hashes: tuple[dict[str, str], dict[str, str]],
-        fingerprints: tuple[ThreadPoolExecutor, Future[Fingerprint]],
+        fingerprints: tuple[ThreadPoolExecutor, dict[DeliveredFile, Future[Fingerprint]]],
         ledger: tuple[ThreadPoolExecutor, list[Future[None]]],
     ) -> None:
-        """Load each pending file (its fingerprint already started on ``fingerprints``); its
-        ledger entry is submitted to the ledger writer."""
+        """Load each pending file, fingerprinted one ahead on the hasher (``fingerprints`` has
+        those already started); its ledger entry is submitted to the ledger writer."""
         table = result.table
-        hasher, upcoming = fingerprints
+        hasher, started = fingerprints
         ledger_writer, entries = ledger
+
+        def fingerprint_of(file: DeliveredFile) -> Future[Fingerprint]:
+            if file not in started:
+                started[file] = hasher.submit(self._fingerprint, contract, file)
+            return started[file]
 
         # While the data is written, the ledger thread has Delta compute the ledger's state,
         # which the ledger entry's idempotent append then finds ready.
@@ -431,9 +449,9 @@ class Ingestor:
             ledger_writer.submit(prepare_idempotent_append, self.spark, self.ledger_table)
 
         for index, file in enumerate(pending, start=1):
-            current = upcoming
+            current = fingerprint_of(file)
             if index < len(pending):
-                upcoming = hasher.submit(self._fingerprint, contract, pending[index])
+                fingerprint_of(pending[index])
             outcome = self._ingest_file(contract, file, current, hashes, warm_ledger)
             entries.append(
                 ledger_writer.submit(self._record, contract, file, file.fmt or "unknown", outcome)
@@ -459,7 +477,12 @@ class Ingestor:
         per-record key check."""
         return fmt == "json" and _utf8(contract, fmt)
 
-    def _fingerprint(self, contract: TableContract, file: DeliveredFile) -> Fingerprint:
+    def _fingerprint(
+        self,
+        contract: TableContract,
+        file: DeliveredFile,
+        stop: threading.Event | None = None,
+    ) -> Fingerprint:
         fmt = file.fmt
         check_utf8 = fmt in ("csv", "json") and _utf8(contract, fmt)
         # Without the census beside the write, it runs in this pass over the bytes.
@@ -468,7 +491,7 @@ class Ingestor:
             if self._census_wanted(contract, fmt) and not self.census_beside_write
             else None
         )
-        return fingerprint(file.path, check_utf8=check_utf8, census=census)
+        return fingerprint(file.path, check_utf8=check_utf8, census=census, stop=stop)
 
     def _ingest_file(
         self,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import threading
 import unittest
 from pathlib import Path
 
 from pyspark.sql import types as T
 
 from python_ingest.census import KeyCensus, census_of_file
-from python_ingest.fingerprint import fingerprint
+from python_ingest.fingerprint import FingerprintStoppedError, fingerprint
 from python_ingest.types import parse_type
 
 SCHEMA = T.StructType(
@@ -136,6 +137,12 @@ class FingerprintTest(unittest.TestCase):
         self.assertIn(f"at offset {offset} (line 2)", found.encoding_problem or "")
         self.assertFalse(found.keys_checked)
         self.assertIsNone(found.census_problem)
+
+    def test_a_set_stop_ends_the_pass(self) -> None:
+        stop = threading.Event()
+        stop.set()
+        with self.assertRaises(FingerprintStoppedError):
+            fingerprint(self.write(lines(CLEAN)), check_utf8=True, stop=stop)
 
     def test_undeclared_key_is_reported(self) -> None:
         data = lines(CLEAN, {**CLEAN, "coupon": "X"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from decimal import Decimal
@@ -71,6 +72,24 @@ class ExactlyOnceTest(IngestTestCase):
         ledger = self.ledger("customers_raw")
         self.assertEqual(len(ledger), 2)
         self.assertEqual(ledger[0].content_sha256, ledger[1].content_sha256)
+
+    def test_files_load_oldest_first_each_with_its_own_hash(self) -> None:
+        # The newest file is fingerprinted while the ledger is read; it still loads last.
+        contents = {
+            name: CUSTOMER_HEADER + f"{name},Name,1980-01-01,1.00,2025-01-01 00:00:00\n"
+            for name in ("old", "mid", "new")
+        }
+        for age, name in ((120, "old"), (60, "mid"), (0, "new")):
+            self.deliver("customers_raw", f"{name}.csv", contents[name], age_s=age)
+
+        result = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual([o.path.stem for o in result.outcomes], ["old", "mid", "new"])
+        self.assertEqual([o.status for o in result.outcomes], ["loaded"] * 3)
+        self.assertEqual(
+            {Path(r.file_path).stem: r.content_sha256 for r in self.ledger("customers_raw")},
+            {n: hashlib.sha256(c.encode()).hexdigest() for n, c in contents.items()},
+        )
 
     def test_changed_file_at_the_same_path_is_a_new_delivery(self) -> None:
         self.deliver("customers_raw", "c1.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)

@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 from pyspark.sql import types as T
 
-__all__ = ["KeyCensus", "census_of_file", "has_struct"]
+__all__ = ["FileCensus", "KeyCensus", "has_struct"]
 
 _LEAF: Any = object  # any JSON value: a leaf's type is checked by Spark, not here
 _UNKNOWN_FIELD = "Object contains unknown field"
@@ -156,13 +156,36 @@ class KeyCensus:
         self.records += records
 
 
-def census_of_file(path: Path, schema: T.StructType, chunk_size: int = 8 << 20) -> KeyCensus:
-    """The finished key census of a whole file."""
-    census = KeyCensus(schema)
-    with path.open("rb") as handle:
-        while chunk := handle.read(chunk_size):
-            census.feed(chunk)
-            if census.settled:
-                break
-    census.finish()
-    return census
+class FileCensus:
+    """The key census of one file, read in steps: ``read(limit)`` feeds the census the next
+    bytes (at most ``limit``, else up to the end of the file) and finishes it at the end."""
+
+    def __init__(self, path: Path, schema: T.StructType, chunk_size: int = 8 << 20) -> None:
+        self.census = KeyCensus(schema)
+        self._path = path
+        self._chunk_size = chunk_size
+        self._offset = 0
+        self.done = False
+
+    def read(self, limit: int | None = None) -> KeyCensus:
+        if self.done:
+            return self.census
+        remaining = limit
+        with self._path.open("rb") as handle:
+            handle.seek(self._offset)
+            while not self.census.settled:
+                if remaining is not None and remaining <= 0:
+                    if handle.read(1):
+                        return self.census  # the limit came before the end: not finished
+                    break
+                size = self._chunk_size if remaining is None else min(self._chunk_size, remaining)
+                chunk = handle.read(size)
+                if not chunk:
+                    break
+                self.census.feed(chunk)
+                self._offset += len(chunk)
+                if remaining is not None:
+                    remaining -= len(chunk)
+        self.census.finish()
+        self.done = True
+        return self.census

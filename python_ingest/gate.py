@@ -92,6 +92,7 @@ class CommitGate:
         self._reason: str | None = None
         self._error: BaseException | None = None
         self._quieted: dict[str, str | None] = {}
+        self._write_returned = threading.Event()
 
     def guard(self, df: DataFrame) -> DataFrame:
         """``df`` plus the gate's partition (no rows): its task waits for the verdict."""
@@ -112,6 +113,7 @@ class CommitGate:
     def refusal(self) -> str | None:
         """Wait for the check; None when it passed, else why not. Ends the gate."""
         self._spark.removeTag(self.tag)
+        self._write_returned.set()
         if self._thread is not None:
             self._thread.join()
         self._set_log_levels(self._quieted)
@@ -133,8 +135,12 @@ class CommitGate:
             if reason is not None:
                 self._quieted = self._set_log_levels(dict.fromkeys(_TASK_FAILURE_LOGGERS, "FATAL"))
             self._publish(_PASSED if reason is None else reason)
-            if reason is not None:
+            # A refusal can come before the write's job has started: the tag is interrupted
+            # until the write has returned, so a job started after the refusal stops too.
+            while reason is not None:
                 self._spark.interruptTag(self.tag)
+                if self._write_returned.wait(_POLL_SECONDS * 5):
+                    break
 
     def _set_log_levels(self, levels: dict[str, str | None]) -> dict[str, str | None]:
         """Set log4j levels (None: inherit the parent's); returns the levels they replace."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
-from python_ingest.census import KeyCensus, census_of_file
+from python_ingest.census import FileCensus, KeyCensus
 from python_ingest.contract import FileFormat, TableContract, format_for_file
 from python_ingest.delta_io import (
     AUTO_COMPACT,
@@ -225,6 +225,10 @@ def _failure_message(path: Path, err: Exception | None) -> str:
 
 class Ingestor:
     """Loads the delivered files of bronze tables for one catalog within one run."""
+
+    # Bytes of a JSON file's key census read before its write (where the rest runs beside the
+    # write): a whole file this small, or a drifted file's first records.
+    census_head_bytes = 8 << 20
 
     def __init__(
         self,
@@ -588,24 +592,35 @@ class Ingestor:
         outcome: FileOutcome,
         on_write: Callable[[], None],
     ) -> str | None:
-        """Load a JSON file with the plan for a clean key census while the census runs beside
-        the write, its commit held until the census is clean (``CommitGate``). A census that is
-        not clean stops the write before its commit; the file is then loaded with per-record
-        key checks. Returns the census problem (None when clean)."""
+        """Load a JSON file with the plan for a clean key census. The census reads the file's
+        head (``census_head_bytes``) before the write, at full priority: a drifted file shows
+        its new keys in its first records. The rest is read beside the write, whose commit
+        waits for it (``CommitGate``). A census that is not clean stops the write before its
+        commit; the file is then loaded with per-record key checks. Returns the census problem
+        (None when clean)."""
+        census = FileCensus(file.path, contract.spark_schema)
+        census.read(self.census_head_bytes)
 
-        def census_verdict() -> str | None:
-            census = census_of_file(file.path, contract.spark_schema)
-            if census.clean:
+        def verdict() -> str | None:
+            found = census.read()
+            if found.clean:
                 return None
-            return census.undeclared or census.problem or "not JSON lines (a JSON array)"
+            return found.undeclared or found.problem or "not JSON lines (a JSON array document)"
 
-        gate = CommitGate(self.spark, census_verdict)
-        try:
-            self._load(contract, file, parsed, sha, outcome, on_write, gate)
-        except GateRefusedError as refused:
-            problem = str(refused)
+        if census.done or census.census.settled:
+            problem = verdict()  # known before the write: no gate
+            if problem is None:
+                self._load(contract, file, parsed, sha, outcome, on_write)
+                return None
         else:
-            return None
+            try:
+                self._load(
+                    contract, file, parsed, sha, outcome, on_write, CommitGate(self.spark, verdict)
+                )
+            except GateRefusedError as refused:
+                problem = str(refused)
+            else:
+                return None
         checked, plan_error = self._plan(contract, file, False)
         if checked is None:
             assert plan_error is not None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pyspark.sql import types as T
 
-from python_ingest.census import KeyCensus, census_of_file
+from python_ingest.census import FileCensus, KeyCensus
 from python_ingest.fingerprint import FingerprintStoppedError, fingerprint
 from python_ingest.types import parse_type
 
@@ -151,16 +151,34 @@ class FingerprintTest(unittest.TestCase):
         self.assertIn("`coupon`", found.census_problem or "")
 
 
-class CensusOfFileTest(FingerprintTest):
+class FileCensusTest(FingerprintTest):
     def test_reads_the_whole_file_in_chunks(self) -> None:
         data = lines(CLEAN, {"order_id": "O2"}) * 50
-        result = census_of_file(self.write(data), SCHEMA, chunk_size=100)
+        result = FileCensus(self.write(data), SCHEMA, chunk_size=100).read()
         self.assertTrue(result.clean, result.problem)
         self.assertEqual(result.records, 100)
 
+    def test_a_head_read_stops_at_its_limit_and_the_rest_reads_on(self) -> None:
+        data = lines(CLEAN) * 10 + lines({**CLEAN, "coupon": "X"})
+        census = FileCensus(self.write(data), SCHEMA, chunk_size=64)
+        head = census.read(len(data) // 2)
+        self.assertFalse(census.done)
+        self.assertIsNone(head.problem)
+        result = census.read()
+        self.assertTrue(census.done)
+        self.assertIn("line 11: Object contains unknown field `coupon`", result.undeclared or "")
+
+    def test_a_file_within_the_head_is_finished_by_the_head_read(self) -> None:
+        data = lines(CLEAN) * 3
+        for limit in (len(data), len(data) + 1):
+            with self.subTest(limit=limit):
+                census = FileCensus(self.write(data), SCHEMA, chunk_size=64)
+                self.assertTrue(census.read(limit).clean)
+                self.assertTrue(census.done)
+
     def test_names_the_first_undeclared_key_after_an_invalid_line(self) -> None:
         data = lines(CLEAN) + b"{not json\n" + lines({**CLEAN, "coupon": "X"}, {"z": 1})
-        result = census_of_file(self.write(data), SCHEMA, chunk_size=16)
+        result = FileCensus(self.write(data), SCHEMA, chunk_size=16).read()
         self.assertFalse(result.clean)
         self.assertTrue(result.settled)
         self.assertIn("line 2:", result.problem or "")

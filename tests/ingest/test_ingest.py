@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from python_ingest.census import KeyCensus
 from python_ingest.delta_io import AUTO_COMPACT
-from python_ingest.ingest import LEDGER_TABLE
+from python_ingest.ingest import LEDGER_TABLE, Ingestor
 from python_ingest.readers import read_delivered_file
 from tests.ingest.base import CUSTOMER_HEADER, IngestTestCase
 
@@ -465,6 +465,17 @@ class JsonTest(IngestTestCase):
         (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
         self.assertEqual((outcome.rows_read, outcome.rows_loaded), (2, 2))
         self.assertEqual(sorted(r.order_id for r in self.bronze("orders_raw")), ["O1", "O2"])
+
+
+class JsonCensusBesideWriteTest(JsonTest):
+    """The JSON cases with the key census read beside the write (no head read before it), the
+    commit gate holding the write's commit for the census."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        patcher = mock.patch.object(Ingestor, "census_head_bytes", 0)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
 
 class JsonCensusBeforeWriteTest(JsonTest):

@@ -60,7 +60,7 @@ def _wait_for_verdict(verdict: str) -> bool:
         time.sleep(_POLL_SECONDS)
     text = path.read_text(encoding="utf-8")
     if text != _PASSED:
-        raise GateRefusedError(f"data-ops commit gate refused: {text}")
+        raise GateRefusedError(f"data-ops commit gate {text}")
     return False  # the gate's partition has no rows
 
 
@@ -134,7 +134,7 @@ class CommitGate:
             self._reason = reason
             if reason is not None:
                 self._quieted = self._set_log_levels(dict.fromkeys(_TASK_FAILURE_LOGGERS, "FATAL"))
-            self._publish(_PASSED if reason is None else reason)
+            self._publish(_PASSED if reason is None else f"refused: {reason}")
             # A refusal can come before the write's job has started: the tag is interrupted
             # until the write has returned, so a job started after the refusal stops too.
             while reason is not None:

@@ -520,7 +520,8 @@ class Ingestor:
             parsed, plan_error = self._plan(contract, file, census_wanted)
         found = fingerprinted.result()
         sha, encoding_problem = found.sha256, found.encoding_problem
-        if readable and census_wanted and not beside and not found.keys_checked:
+        recheck = census_wanted and not beside and not found.keys_checked
+        if readable and recheck and not encoding_problem:
             parsed, plan_error = self._plan(contract, file, False)
         outcome = FileOutcome(path=file.path, status="failed", sha256=sha)
         previous = last_hash_by_path.get(str(file.path), "")
@@ -707,10 +708,10 @@ class Ingestor:
     ) -> None:
         """``_append`` with the gate's check beside the write; ``GateRefusedError`` when the
         check refused (the write then made no commit)."""
-        guarded = gate.guard(df)
-        gate.start()
         error: Exception | None = None
         try:
+            guarded = gate.guard(df)
+            gate.start()
             self._append(guarded, table, app_id, marker)
         except Exception as err:  # noqa: BLE001 - the gate's verdict decides what it means
             error = err

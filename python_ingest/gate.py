@@ -12,6 +12,7 @@ the gate needs executors on the driver's machine (a ``local`` master, the embedd
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -116,7 +117,8 @@ class CommitGate:
         self._write_returned.set()
         if self._thread is not None:
             self._thread.join()
-        self._set_log_levels(self._quieted)
+        with contextlib.suppress(Exception):
+            self._set_log_levels(self._quieted)
         shutil.rmtree(self._folder, ignore_errors=True)
         if self._error is not None:
             raise self._error
@@ -133,7 +135,11 @@ class CommitGate:
         finally:
             self._reason = reason
             if reason is not None:
-                self._quieted = self._set_log_levels(dict.fromkeys(_TASK_FAILURE_LOGGERS, "FATAL"))
+                # Quieter logs are a courtesy: failing to set them must not hold the verdict.
+                with contextlib.suppress(Exception):
+                    self._quieted = self._set_log_levels(
+                        dict.fromkeys(_TASK_FAILURE_LOGGERS, "FATAL")
+                    )
             self._publish(_PASSED if reason is None else f"refused: {reason}")
             # A refusal can come before the write's job has started: the tag is interrupted
             # until the write has returned, so a job started after the refusal stops too.

@@ -158,7 +158,8 @@ class KeyCensus:
 
 class FileCensus:
     """The key census of one file, read in steps: ``read(limit)`` feeds the census the next
-    bytes (at most ``limit``, else up to the end of the file) and finishes it at the end."""
+    bytes (at most ``limit``, else up to the end of the file) and finishes it at the end of
+    the file or once the census is settled; ``done`` tells that it is finished."""
 
     def __init__(self, path: Path, schema: T.StructType, chunk_size: int = 8 << 20) -> None:
         self.census = KeyCensus(schema)

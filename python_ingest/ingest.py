@@ -608,7 +608,7 @@ class Ingestor:
                 return None
             return found.undeclared or found.problem or "not JSON lines (a JSON array document)"
 
-        if census.done or census.census.settled:
+        if census.done:  # the head was the whole file, or already settled the census
             problem = verdict()  # known before the write: no gate
             if problem is None:
                 self._load(contract, file, parsed, sha, outcome, on_write)

@@ -34,6 +34,7 @@ from python_ingest.delta_io import (
     create_or_update_table,
     prepare_idempotent_append,
     recent_commits,
+    rows_frame,
     sql_string,
 )
 from python_ingest.errors import ConfigError, ContractError
@@ -357,7 +358,7 @@ class Ingestor:
             + hashlib.sha256(repr((row[0], row[1], row[2], row[3], row[4])).encode()).hexdigest()
         )
         append(
-            self.spark.createDataFrame([row], schema=_LEDGER_SCHEMA),
+            rows_frame(self.spark, [row], _LEDGER_SCHEMA),
             self.ledger_table,
             {"txnAppId": app_id, "txnVersion": "1"},
         )
@@ -764,7 +765,7 @@ class Ingestor:
                 )
                 for row, (line, text) in zip(rows, located, strict=True)
             ]
-            out = self.spark.createDataFrame(records, schema=_QUARANTINE_SCHEMA)
+            out = rows_frame(self.spark, records, _QUARANTINE_SCHEMA)
         else:
             out = bad.select(
                 F.lit(str(file.path)).alias("_source_file"),

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from python_ingest.delta_io import AUTO_COMPACT, append, create_or_update_table
+from python_ingest.delta_io import AUTO_COMPACT, append, create_or_update_table, rows_frame
 from python_ingest.naming import Names
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ def ensure_log_table(spark: SparkSession, names: Names) -> str:
 def write_log_records(spark: SparkSession, names: Names, records: list[LogRecord]) -> None:
     table = ensure_log_table(spark, names)
     rows = [tuple(asdict(r).values()) for r in records]
-    append(spark.createDataFrame(rows, schema=log_table_schema()), table)
+    append(rows_frame(spark, rows, log_table_schema()), table)
 
 
 def get_logger(

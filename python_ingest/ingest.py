@@ -371,11 +371,11 @@ class Ingestor:
         check_landing_dirs(self.names, [contract])
         started = time.monotonic()
         # Files are fingerprinted on a worker thread. While the ledger is read (Spark) and the
-        # landing folder listed, the newest file (usually the new delivery) is fingerprinted
-        # and the tables are checked; a guess the ledger proves wrong is stopped. Later, files
-        # are fingerprinted one ahead: the next while this one loads. A file's ledger entry is
-        # committed on another worker thread, after its data commit, while this thread goes
-        # on with the next file (or the log commit): Spark runs both.
+        # landing folder listed, the newest file (usually the new delivery) is fingerprinted;
+        # a guess the ledger proves wrong is stopped. Later, files are fingerprinted one ahead:
+        # the next while this one loads. A file's ledger entry is committed on another worker
+        # thread, after its data commit, while this thread goes on with the next file (or the
+        # log commit): Spark runs both.
         hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
         ledger_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         guessed = threading.Event()
@@ -389,7 +389,6 @@ class Ingestor:
                     fingerprints[files[-1]] = hasher.submit(
                         self._fingerprint, contract, files[-1], guessed
                     )
-                    self.ensure_tables(contract)
                 seen, loaded_hashes, last_hash_by_path = ledger_state.result()
             pending = [f for f in files if f.identity not in seen]
             if files and files[-1] not in pending:
@@ -408,8 +407,11 @@ class Ingestor:
             )
             if not pending:
                 return result  # nothing to write: no data or log commit here
-            # Delta computes bronze's state (for the append's transaction check) while the
-            # first file's read is planned, instead of at the start of its append.
+            # The tables are checked, and Delta computes bronze's state (for the append's
+            # transaction check), on the ledger thread while the first file's read is planned.
+            # (Checked beside the ledger read, the checks held the metastore client the read
+            # waited for.) A re-run with no new files issues no DDL.
+            tables = ledger_writer.submit(self.ensure_tables, contract)
             ledger_writer.submit(prepare_idempotent_append, self.spark, table)
             self._load_pending(
                 contract,
@@ -417,7 +419,7 @@ class Ingestor:
                 result,
                 (loaded_hashes, last_hash_by_path),
                 (hasher, fingerprints),
-                (ledger_writer, entries),
+                (ledger_writer, entries, tables),
             )
             self.logger.flush()  # one log commit per table: its discover and load_file records
         finally:
@@ -435,13 +437,14 @@ class Ingestor:
         result: TableResult,
         hashes: tuple[dict[str, str], dict[str, str]],
         fingerprints: tuple[ThreadPoolExecutor, dict[DeliveredFile, Future[Fingerprint]]],
-        ledger: tuple[ThreadPoolExecutor, list[Future[None]]],
+        ledger: tuple[ThreadPoolExecutor, list[Future[None]], Future[None]],
     ) -> None:
         """Load each pending file, fingerprinted one ahead on the hasher (``fingerprints`` has
-        those already started); its ledger entry is submitted to the ledger writer."""
+        those already started); its ledger entry is submitted to the ledger writer, which
+        first checks the tables (``ledger``'s future: awaited before each file's outcome)."""
         table = result.table
         hasher, started = fingerprints
-        ledger_writer, entries = ledger
+        ledger_writer, entries, tables = ledger
 
         def fingerprint_of(file: DeliveredFile) -> Future[Fingerprint]:
             if file not in started:
@@ -457,7 +460,7 @@ class Ingestor:
             current = fingerprint_of(file)
             if index < len(pending):
                 fingerprint_of(pending[index])
-            outcome = self._ingest_file(contract, file, current, hashes, warm_ledger)
+            outcome = self._ingest_file(contract, file, (current, tables), hashes, warm_ledger)
             entries.append(
                 ledger_writer.submit(self._record, contract, file, file.fmt or "unknown", outcome)
             )
@@ -502,10 +505,12 @@ class Ingestor:
         self,
         contract: TableContract,
         file: DeliveredFile,
-        fingerprinted: Future[Fingerprint],
+        ready: tuple[Future[Fingerprint], Future[None]],
         hashes: tuple[dict[str, str], dict[str, str]],
         on_write: Callable[[], None],
     ) -> FileOutcome:
+        """One file's outcome. ``ready``: its fingerprint, and the tables' check (whose error,
+        such as a changed column type, stops the run)."""
         started = time.monotonic()
         fmt = file.fmt
         loaded_hashes, last_hash_by_path = hashes
@@ -519,7 +524,9 @@ class Ingestor:
         readable = fmt is not None and fmt in contract.ingestion.formats and file.size > 0
         if readable:
             parsed, plan_error = self._plan(contract, file, census_wanted)
+        fingerprinted, tables = ready
         found = fingerprinted.result()
+        tables.result()
         sha, encoding_problem = found.sha256, found.encoding_problem
         recheck = census_wanted and not beside and not found.keys_checked
         if readable and recheck and not encoding_problem:

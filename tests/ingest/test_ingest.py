@@ -13,7 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from python_ingest.census import KeyCensus
+from python_ingest.contract import ColumnContract, PhiClass
 from python_ingest.delta_io import AUTO_COMPACT
+from python_ingest.errors import ContractError
 from python_ingest.ingest import LEDGER_TABLE, Ingestor
 from python_ingest.readers import read_delivered_file
 from tests.ingest.base import CUSTOMER_HEADER, IngestTestCase
@@ -574,6 +576,52 @@ class ReconciliationTest(IngestTestCase):
                 self.assertEqual(entry.rows_read, entry.rows_loaded + entry.rows_quarantined)
             self.assertEqual(sum(e.rows_loaded for e in self.ledger(table)), bronze)
             self.assertEqual(sum(e.rows_quarantined for e in self.ledger(table)), quarantined)
+
+
+class ContractChangeTest(IngestTestCase):
+    """A contract changed between deliveries: bronze follows a new column, never a new type."""
+
+    def _declare(self, table: str, column: str, data_type: str) -> None:
+        contract = self.contracts[table]
+        columns = [c for c in contract.columns if c.name != column]
+        columns.append(
+            ColumnContract(
+                name=column, data_type=data_type, description="Changed.", phi=PhiClass.NONE
+            )
+        )
+        self.contracts[table] = contract.model_copy(update={"columns": columns})
+
+    def test_a_newly_declared_column_is_added_and_loaded(self) -> None:
+        self.deliver("customers_raw", "a.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
+        self.ingest("customers_raw")
+        self._declare("customers_raw", "tier", "int")
+        self.deliver(
+            "customers_raw",
+            "b.csv",
+            CUSTOMER_HEADER.rstrip("\n")
+            + ",tier\n"
+            + "C7,New,1999-09-09,7.00,2025-03-01 00:00:00,3\n",
+        )
+
+        result = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual([o.status for o in result.outcomes], ["loaded"])
+        tiers = {r.customer_id: r.tier for r in self.bronze("customers_raw")}
+        self.assertEqual(tiers, {"C1": None, "C2": None, "C3": None, "C7": 3})
+
+    def test_a_changed_type_stops_the_run_before_any_write(self) -> None:
+        self.deliver("customers_raw", "a.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
+        self.ingest("customers_raw")
+        version = self.table_version("customers_raw")
+        self._declare("customers_raw", "balance_amount", "double")
+        self.deliver("customers_raw", "b.csv", CUSTOMER_HEADER + GOOD_ROWS.replace("C", "D"))
+
+        with self.assertRaisesRegex(ContractError, r"new types for existing bronze columns"):
+            self.ingest("customers_raw")
+
+        self.assertEqual(self.table_version("customers_raw"), version)
+        self.assertEqual(len(self.bronze("customers_raw")), 3)
+        self.assertEqual([Path(r.file_path).name for r in self.ledger("customers_raw")], ["a.csv"])
 
 
 class HousekeepingTest(IngestTestCase):

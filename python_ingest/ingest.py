@@ -216,6 +216,24 @@ def _utf8(contract: TableContract, fmt: FileFormat) -> bool:
     return encoding.replace("-", "").upper() == "UTF8"
 
 
+def _ran(observation: Observation) -> bool:
+    """Whether the query carrying ``observation`` ran (its metrics arrived).
+
+    After an idempotent append returned, that proves its commit: Delta skips the query of an
+    append whose transaction was committed before, and a commit that fails raises. PySpark's
+    classic ``Observation`` completes when the query ends, before the write returns; where
+    it cannot be asked without waiting (another client), the answer is False and the caller
+    reads the table's history instead.
+    """
+    jvm_observation = getattr(observation, "_jo", None)
+    if jvm_observation is None:
+        return False
+    try:
+        return bool(jvm_observation.future().isCompleted())
+    except Exception:  # noqa: BLE001 - only a shortcut: the history answers instead
+        return False
+
+
 def _failure_message(path: Path, err: Exception | None) -> str:
     """Why a file failed: an unreadable file's own message, else the error's first line."""
     if isinstance(err, UnreadableFileError):
@@ -684,7 +702,7 @@ class Ingestor:
             raise UnreadableFileError(
                 f"{file.path}: cannot be read as {fmt}: {str(err).splitlines()[0][:500]}"
             ) from err
-        if self._committed(table, marker):
+        if _ran(written) or self._committed(table, marker):
             metrics = {"read": parsed.records.get["records"], "good": written.get["loaded"]}
         else:
             # Delta skipped the write: an earlier attempt committed this file (then crashed

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTO_COMPACT",
+    "BOOKKEEPING_TABLE",
     "append",
     "create_or_update_table",
     "ensure_table_properties",
@@ -34,6 +35,11 @@ __all__ = [
 # Without it, every lookup reads one Parquet file per commit ever made (measured: a ledger
 # query took 0.72 s after 300 commits, 0.21 s with auto compaction, at the same append cost).
 AUTO_COMPACT = {"delta.autoOptimize.autoCompact": "true"}
+# Such tables also take a checkpoint every 100 commits instead of every 10. Delta writes a
+# checkpoint in the commit that reaches the interval: a ledger entry then took 1.5-1.8 s
+# instead of about 0.7 s, in every tenth run. Reading up to 100 commits since the checkpoint
+# costs no more here: a fresh ledger read took 0.77 s at 5 commits, 0.5 s at 60 and at 100.
+BOOKKEEPING_TABLE = {**AUTO_COMPACT, "delta.checkpointInterval": "100"}
 
 _locations: dict[tuple[int, str], str] = {}
 # Rows up to which ``rows_frame`` writes them as literals of one projection.

@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 from python_ingest.census import FileCensus, KeyCensus
 from python_ingest.contract import FileFormat, TableContract, format_for_file
 from python_ingest.delta_io import (
-    AUTO_COMPACT,
+    BOOKKEEPING_TABLE,
     append,
     create_or_update_table,
     prepare_idempotent_append,
@@ -325,7 +325,7 @@ class Ingestor:
             self.ledger_table,
             _LEDGER_SCHEMA,
             "One row per delivered file and outcome: exactly-once bookkeeping.",
-            AUTO_COMPACT,
+            BOOKKEEPING_TABLE,
         )
 
     # -- ledger -------------------------------------------------------------------------------

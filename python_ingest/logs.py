@@ -20,7 +20,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from python_ingest.delta_io import AUTO_COMPACT, append, create_or_update_table, rows_frame
+from python_ingest.delta_io import (
+    BOOKKEEPING_TABLE,
+    append,
+    create_or_update_table,
+    rows_frame,
+)
 from python_ingest.naming import Names
 
 if TYPE_CHECKING:
@@ -196,7 +201,7 @@ def ensure_log_table(spark: SparkSession, names: Names) -> str:
         table,
         log_table_schema(),
         "Structured pipeline logs of data-ops runs (ingestion, dbt), one row per step.",
-        AUTO_COMPACT,
+        BOOKKEEPING_TABLE,
     )
     _ensured.add((id(spark), table))
     return table

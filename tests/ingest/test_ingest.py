@@ -643,6 +643,7 @@ class HousekeepingTest(IngestTestCase):
         self.ingest("customers_raw")
         for table in (ledger, "gold.pipeline_logs"):
             self.assertEqual(self._auto_compact(table), "true", table)
+            self.assertEqual(self._property(table, "delta.checkpointInterval"), "100", table)
 
         # A ledger from before auto compaction (property unset) gets it on the next run, and
         # Delta then compacts its small files (threshold lowered from 50 to 2 for the test:
@@ -662,8 +663,11 @@ class HousekeepingTest(IngestTestCase):
         self.assertEqual(len(self.ledger("customers_raw")), 2)
 
     def _auto_compact(self, table: str) -> str | None:
+        return self._property(table, AUTO_COMPACT_KEY)
+
+    def _property(self, table: str, key: str) -> str | None:
         rows = self.spark.sql(f"show tblproperties {table}").collect()
-        return {r["key"]: r["value"] for r in rows}.get(AUTO_COMPACT_KEY)
+        return {r["key"]: r["value"] for r in rows}.get(key)
 
     def _version(self, table: str) -> int:
         row = self.spark.sql(f"describe history {table} limit 1").first()

@@ -426,9 +426,8 @@ class Ingestor:
             if not pending:
                 return result  # nothing to write: no data or log commit here
             # The tables are checked, and Delta computes bronze's state (for the append's
-            # transaction check), on the ledger thread while the first file's read is planned.
-            # (Checked beside the ledger read, the checks held the metastore client the read
-            # waited for.) A re-run with no new files issues no DDL.
+            # transaction check), on the ledger thread while the first file's read is planned;
+            # a re-run with no new files issues no DDL.
             tables = ledger_writer.submit(self.ensure_tables, contract)
             ledger_writer.submit(prepare_idempotent_append, self.spark, table)
             self._load_pending(

@@ -52,7 +52,10 @@
             recorded_at timestamp
         ) using delta
         comment 'dbt node results per invocation (data-ops on-run-end hook); join gold.pipeline_logs on run_id.'
-        tblproperties ('delta.autoOptimize.autoCompact' = 'true')
+        tblproperties (
+            'delta.autoOptimize.autoCompact' = 'true',
+            'delta.checkpointInterval' = '100'
+        )
     {%- endset -%}
     {% do run_query(create_sql) %}
     {%- set run_id = env_var('DATA_OPS_RUN_ID', invocation_id) -%}

@@ -103,9 +103,12 @@ def prepare_idempotent_append(spark: SparkSession, table: str) -> None:
     An append with ``txnAppId`` looks the application's last version up in the table's state,
     which Delta computes from the log on a snapshot's first use (three Spark jobs on the
     embedded engine). ``DESCRIBE DETAIL`` computes the same state; with no commit in between,
-    the append then finds it computed (one Spark job instead of four).
+    the append then finds it computed (one Spark job instead of four). The same answer holds
+    the table's location, which ``table_location`` then need not ask for again.
     """
-    spark.sql(f"describe detail {table}").collect()
+    detail = spark.sql(f"describe detail {table}").first()
+    assert detail is not None
+    _locations.setdefault((id(spark), table), str(detail["location"]))
 
 
 def tblproperties_clause(properties: Mapping[str, str]) -> str:

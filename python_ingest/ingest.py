@@ -97,6 +97,10 @@ _QUARANTINE_SCHEMA = (
 )
 
 
+# A file whose read is planned already, with its plan (or the error planning it raised).
+_Planned = tuple["DeliveredFile", tuple[ParsedFile | None, Exception | None]]
+
+
 def new_run_id() -> str:
     """Sortable, unique run id: UTC timestamp plus a random suffix."""
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
@@ -400,6 +404,8 @@ class Ingestor:
         fingerprints: dict[DeliveredFile, Future[Fingerprint]] = {}
         entries: list[Future[None]] = []
         try:
+            tables: Future[None] | None = None
+            planned: _Planned | None = None
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-read") as reader:
                 ledger_state = reader.submit(self._ledger_state, contract)
                 files = discover_files(landing)
@@ -407,6 +413,14 @@ class Ingestor:
                     fingerprints[files[-1]] = hasher.submit(
                         self._fingerprint, contract, files[-1], guessed
                     )
+                if files and self._delivered_since_last_load(contract, files[-1]):
+                    # The newest file arrived after bronze's last commit, so it is most likely
+                    # new: its load is prepared while the ledger is read (the table checks and
+                    # bronze's state on the ledger thread, its read plan here). Only the ledger
+                    # decides what is loaded; a wrong guess costs this work, nothing else.
+                    tables = self._prepare_tables(ledger_writer, contract)
+                    if self._readable(contract, files[-1]):
+                        planned = (files[-1], self._plan_for(contract, files[-1]))
                 seen, loaded_hashes, last_hash_by_path = ledger_state.result()
             pending = [f for f in files if f.identity not in seen]
             if files and files[-1] not in pending:
@@ -425,17 +439,14 @@ class Ingestor:
             )
             if not pending:
                 return result  # nothing to write: no data or log commit here
-            # The tables are checked, and Delta computes bronze's state (for the append's
-            # transaction check), on the ledger thread while the first file's read is planned;
-            # a re-run with no new files issues no DDL.
-            tables = ledger_writer.submit(self.ensure_tables, contract)
-            ledger_writer.submit(prepare_idempotent_append, self.spark, table)
+            if tables is None:
+                tables = self._prepare_tables(ledger_writer, contract)
             self._load_pending(
                 contract,
                 pending,
                 result,
                 (loaded_hashes, last_hash_by_path),
-                (hasher, fingerprints),
+                (hasher, fingerprints, planned),
                 (ledger_writer, entries, tables),
             )
             self.logger.flush()  # one log commit per table: its discover and load_file records
@@ -453,14 +464,17 @@ class Ingestor:
         pending: list[DeliveredFile],
         result: TableResult,
         hashes: tuple[dict[str, str], dict[str, str]],
-        fingerprints: tuple[ThreadPoolExecutor, dict[DeliveredFile, Future[Fingerprint]]],
+        fingerprints: tuple[
+            ThreadPoolExecutor, dict[DeliveredFile, Future[Fingerprint]], _Planned | None
+        ],
         ledger: tuple[ThreadPoolExecutor, list[Future[None]], Future[None]],
     ) -> None:
         """Load each pending file, fingerprinted one ahead on the hasher (``fingerprints`` has
-        those already started); its ledger entry is submitted to the ledger writer, which
-        first checks the tables (``ledger``'s future: awaited before each file's outcome)."""
+        those already started, and a file whose read is already planned); its ledger entry is
+        submitted to the ledger writer, which first checks the tables (``ledger``'s future:
+        awaited before each file's outcome)."""
         table = result.table
-        hasher, started = fingerprints
+        hasher, started, planned = fingerprints
         ledger_writer, entries, tables = ledger
 
         def fingerprint_of(file: DeliveredFile) -> Future[Fingerprint]:
@@ -477,7 +491,10 @@ class Ingestor:
             current = fingerprint_of(file)
             if index < len(pending):
                 fingerprint_of(pending[index])
-            outcome = self._ingest_file(contract, file, (current, tables), hashes, warm_ledger)
+            plan = planned[1] if planned is not None and planned[0] == file else None
+            outcome = self._ingest_file(
+                contract, file, (current, tables, plan), hashes, warm_ledger
+            )
             entries.append(
                 ledger_writer.submit(self._record, contract, file, file.fmt or "unknown", outcome)
             )
@@ -522,12 +539,14 @@ class Ingestor:
         self,
         contract: TableContract,
         file: DeliveredFile,
-        ready: tuple[Future[Fingerprint], Future[None]],
+        ready: tuple[
+            Future[Fingerprint], Future[None], tuple[ParsedFile | None, Exception | None] | None
+        ],
         hashes: tuple[dict[str, str], dict[str, str]],
         on_write: Callable[[], None],
     ) -> FileOutcome:
-        """One file's outcome. ``ready``: its fingerprint, and the tables' check (whose error,
-        such as a changed column type, stops the run)."""
+        """One file's outcome. ``ready``: its fingerprint, the tables' check (whose error,
+        such as a changed column type, stops the run), and its read plan if made already."""
         started = time.monotonic()
         fmt = file.fmt
         loaded_hashes, last_hash_by_path = hashes
@@ -538,10 +557,10 @@ class Ingestor:
         plan_error: Exception | None = None
         census_wanted = self._census_wanted(contract, fmt)
         beside = census_wanted and self.census_beside_write
-        readable = fmt is not None and fmt in contract.ingestion.formats and file.size > 0
+        readable = self._readable(contract, file)
+        fingerprinted, tables, planned = ready
         if readable:
-            parsed, plan_error = self._plan(contract, file, census_wanted)
-        fingerprinted, tables = ready
+            parsed, plan_error = planned or self._plan_for(contract, file)
         found = fingerprinted.result()
         tables.result()
         sha, encoding_problem = found.sha256, found.encoding_problem
@@ -595,6 +614,41 @@ class Ingestor:
         outcome.duration_ms = int((time.monotonic() - started) * 1000)
         crash_point("before_ledger_commit")
         return outcome
+
+    @staticmethod
+    def _readable(contract: TableContract, file: DeliveredFile) -> bool:
+        """Whether the file has a read plan: a declared format, and bytes."""
+        return file.fmt is not None and file.fmt in contract.ingestion.formats and file.size > 0
+
+    def _plan_for(
+        self, contract: TableContract, file: DeliveredFile
+    ) -> tuple[ParsedFile | None, Exception | None]:
+        """The file's first read plan: for a clean key census where it gets one."""
+        return self._plan(contract, file, self._census_wanted(contract, file.fmt))
+
+    def _prepare_tables(
+        self, ledger_writer: ThreadPoolExecutor, contract: TableContract
+    ) -> Future[None]:
+        """On the ledger thread: check the tables (the returned future), then have Delta
+        compute bronze's state for the append's transaction check."""
+        tables = ledger_writer.submit(self.ensure_tables, contract)
+        ledger_writer.submit(prepare_idempotent_append, self.spark, self.bronze_table(contract))
+        return tables
+
+    def _delivered_since_last_load(self, contract: TableContract, file: DeliveredFile) -> bool:
+        """Whether ``file`` was modified after bronze's last commit, or bronze has none yet: a
+        hint that it is a new delivery, read from the local lakehouse's files (a delivery that
+        kept an older time gets no hint). False on Databricks."""
+        if not self.names.local:
+            return False
+        log = self.names.local_table_dir(contract.schema_name, contract.table) / "_delta_log"
+        try:
+            committed = log.stat().st_mtime
+        except FileNotFoundError:
+            return True  # no commit yet: whatever was delivered is new
+        except OSError:
+            return False
+        return file.modified_at > dt.datetime.fromtimestamp(committed, dt.UTC).replace(tzinfo=None)
 
     def _plan(
         self, contract: TableContract, file: DeliveredFile, keys_checked: bool

@@ -78,6 +78,15 @@ class Names:
         """Local lakehouse directory of this catalog (warehouse, metastore, volumes)."""
         return lakehouse_root() / self.catalog
 
+    def local_table_dir(self, layer: str, table: str) -> Path:
+        """Where the embedded engine keeps a managed table: ``<warehouse>/<layer>.db/<table>``."""
+        return (
+            self.catalog_dir
+            / "warehouse"
+            / f"{_check_ident('layer', layer)}.db"
+            / (_check_ident("table", table))
+        )
+
     def volume_dir(self, layer: str, volume: str) -> Path:
         """Unity Catalog volume path, or its local stand-in directory."""
         if self.local:

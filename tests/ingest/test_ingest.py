@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pyarrow as pa
@@ -131,6 +134,74 @@ class ExactlyOnceTest(IngestTestCase):
         # Nothing was delivered, so nothing was written: not even the table.
         self.assertFalse(self.spark.catalog.tableExists("bronze.customers_raw"))
         self.assertEqual(len(self.ledger("customers_raw")), 0)
+
+
+class PreparedLoadTest(IngestTestCase):
+    """The newest file's load is prepared while the ledger is read when it arrived after
+    bronze's last commit; the ledger alone decides what is loaded."""
+
+    @contextlib.contextmanager
+    def spy(self, method: str) -> Iterator[list[Any]]:
+        """The values ``Ingestor.<method>`` returns while the block runs."""
+        original = getattr(Ingestor, method)
+        returned: list[Any] = []
+
+        def record(*args: Any, **kwargs: Any) -> Any:
+            value = original(*args, **kwargs)
+            returned.append(value)
+            return value
+
+        with mock.patch.object(Ingestor, method, autospec=True, side_effect=record):
+            yield returned
+
+    def test_a_rerun_with_no_new_files_prepares_nothing(self) -> None:
+        self.deliver("customers_raw", "c1.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
+        with self.spy("_delivered_since_last_load") as hints:
+            self.ingest("customers_raw")
+        self.assertEqual(hints, [True])  # no bronze table yet: every file is new
+
+        with (
+            self.spy("_delivered_since_last_load") as hints,
+            self.spy("ensure_tables") as checks,
+            self.spy("_plan") as plans,
+        ):
+            second = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual((hints, checks, plans), ([False], [], []))
+        self.assertEqual((second.outcomes, second.files_skipped), ([], 1))
+
+    def test_a_prepared_file_the_ledger_knows_is_not_loaded_again(self) -> None:
+        # An empty file fails without a bronze commit: as the newest file it still looks new
+        # (delivered after bronze's last commit) on every run, and only the ledger knows it.
+        self.deliver("customers_raw", "a.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
+        self.ingest("customers_raw")
+        self.deliver("customers_raw", "b.csv", b"")
+        self.assertEqual(
+            [o.status for o in self.ingest("customers_raw")["customers_raw"].outcomes], ["failed"]
+        )
+        version = self.table_version("customers_raw")
+
+        with self.spy("_delivered_since_last_load") as hints, self.spy("ensure_tables") as checks:
+            again = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual((hints, len(checks)), ([True], 1))
+        self.assertEqual((again.outcomes, again.files_skipped), ([], 2))
+        self.assertEqual(self.table_version("customers_raw"), version)
+        self.assertEqual(len(self.bronze("customers_raw")), 3)
+        self.assertEqual([r.status for r in self.ledger("customers_raw")], ["loaded", "failed"])
+
+    def test_a_delivery_that_kept_an_older_time_is_loaded_unprepared(self) -> None:
+        self.deliver("customers_raw", "a.csv", CUSTOMER_HEADER + GOOD_ROWS)
+        self.ingest("customers_raw")
+        # Copied with its original time (as ``cp -p`` or ``rsync -t`` do): older than bronze.
+        self.deliver("customers_raw", "b.csv", CUSTOMER_HEADER + "C9,Late,,1.00,\n", age_s=3600)
+
+        with self.spy("_delivered_since_last_load") as hints:
+            result = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual(hints, [False])
+        self.assertEqual([(o.status, o.rows_loaded) for o in result.outcomes], [("loaded", 1)])
+        self.assertEqual(len(self.bronze("customers_raw")), 4)
 
 
 class CsvTest(IngestTestCase):

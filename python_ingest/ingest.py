@@ -392,12 +392,10 @@ class Ingestor:
         landing = self.landing_dir(contract)
         check_landing_dirs(self.names, [contract])
         started = time.monotonic()
-        # Files are fingerprinted on a worker thread. While the ledger is read (Spark) and the
-        # landing folder listed, the newest file (usually the new delivery) is fingerprinted;
-        # a guess the ledger proves wrong is stopped. Later, files are fingerprinted one ahead:
-        # the next while this one loads. A file's ledger entry is committed on another worker
-        # thread, after its data commit, while this thread goes on with the next file (or the
-        # log commit): Spark runs both.
+        # Files are fingerprinted on a worker thread, one ahead: the next while this one
+        # loads (and the newest while the ledger is read, below). A file's ledger entry is
+        # committed on another worker thread, after its data commit, while this thread goes on
+        # with the next file (or the log commit): Spark runs both.
         hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
         ledger_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         guessed = threading.Event()
@@ -409,15 +407,15 @@ class Ingestor:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-read") as reader:
                 ledger_state = reader.submit(self._ledger_state, contract)
                 files = discover_files(landing)
-                if files:
+                if files and self._delivered_since_last_load(contract, files[-1]):
+                    # The newest file arrived after bronze's last commit, so it is most likely
+                    # new: its load is prepared while the ledger is read (its fingerprint; the
+                    # table checks and bronze's state on the ledger thread; its read plan
+                    # here). Only the ledger decides what is loaded: a wrong guess costs this
+                    # work (the fingerprint is stopped), nothing else.
                     fingerprints[files[-1]] = hasher.submit(
                         self._fingerprint, contract, files[-1], guessed
                     )
-                if files and self._delivered_since_last_load(contract, files[-1]):
-                    # The newest file arrived after bronze's last commit, so it is most likely
-                    # new: its load is prepared while the ledger is read (the table checks and
-                    # bronze's state on the ledger thread, its read plan here). Only the ledger
-                    # decides what is loaded; a wrong guess costs this work, nothing else.
                     tables = self._prepare_tables(ledger_writer, contract)
                     if self._readable(contract, files[-1]):
                         planned = (files[-1], self._plan_for(contract, files[-1]))

@@ -162,12 +162,13 @@ class PreparedLoadTest(IngestTestCase):
 
         with (
             self.spy("_delivered_since_last_load") as hints,
+            self.spy("_fingerprint") as hashed,
             self.spy("ensure_tables") as checks,
             self.spy("_plan") as plans,
         ):
             second = self.ingest("customers_raw")["customers_raw"]
 
-        self.assertEqual((hints, checks, plans), ([False], [], []))
+        self.assertEqual((hints, hashed, checks, plans), ([False], [], [], []))
         self.assertEqual((second.outcomes, second.files_skipped), ([], 1))
 
     def test_a_prepared_file_the_ledger_knows_is_not_loaded_again(self) -> None:

@@ -80,12 +80,8 @@ class Names:
 
     def local_table_dir(self, layer: str, table: str) -> Path:
         """Where the embedded engine keeps a managed table: ``<warehouse>/<layer>.db/<table>``."""
-        return (
-            self.catalog_dir
-            / "warehouse"
-            / f"{_check_ident('layer', layer)}.db"
-            / (_check_ident("table", table))
-        )
+        layer, table = _check_ident("layer", layer), _check_ident("table", table)
+        return self.catalog_dir / "warehouse" / f"{layer}.db" / table
 
     def volume_dir(self, layer: str, volume: str) -> Path:
         """Unity Catalog volume path, or its local stand-in directory."""

@@ -283,8 +283,8 @@ class Ingestor:
     def quarantine_table(self, contract: TableContract) -> str:
         return self.names.table(contract.schema_name, f"{contract.table}_quarantine")
 
-    def ensure_tables(self, contract: TableContract) -> None:
-        """Create bronze, quarantine and ledger tables; add newly declared columns."""
+    def ensure_data_tables(self, contract: TableContract) -> None:
+        """Create the bronze and quarantine tables; add newly declared columns to bronze."""
         self.spark.sql(f"create schema if not exists {self.names.schema(contract.schema_name)}")
         table = self.bronze_table(contract)
         columns = [
@@ -324,6 +324,9 @@ class Ingestor:
             f"Rows of {contract.table} files that could not enter bronze.",
             {STATS_PROPERTY: QUARANTINE_STATS_COLUMNS},
         )
+
+    def ensure_ledger(self) -> None:
+        """Create the ingestion ledger, or give it the properties it lacks."""
         create_or_update_table(
             self.spark,
             self.ledger_table,
@@ -416,7 +419,8 @@ class Ingestor:
                     fingerprints[files[-1]] = hasher.submit(
                         self._fingerprint, contract, files[-1], guessed
                     )
-                    tables = self._prepare_tables(ledger_writer, contract)
+                    tables, ledger_checked = self._prepare_tables(ledger_writer, contract)
+                    entries.append(ledger_checked)
                     if self._readable(contract, files[-1]):
                         planned = (files[-1], self._plan_for(contract, files[-1]))
                 seen, loaded_hashes, last_hash_by_path = ledger_state.result()
@@ -438,7 +442,8 @@ class Ingestor:
             if not pending:
                 return result  # nothing to write: no data or log commit here
             if tables is None:
-                tables = self._prepare_tables(ledger_writer, contract)
+                tables, ledger_checked = self._prepare_tables(ledger_writer, contract)
+                entries.append(ledger_checked)
             self._load_pending(
                 contract,
                 pending,
@@ -453,7 +458,7 @@ class Ingestor:
             hasher.shutdown(wait=True, cancel_futures=True)
             ledger_writer.shutdown(wait=True)
         for entry in entries:
-            entry.result()  # a failed ledger commit fails the run
+            entry.result()  # a failed ledger check or commit fails the run
         return result
 
     def _load_pending(
@@ -626,12 +631,14 @@ class Ingestor:
 
     def _prepare_tables(
         self, ledger_writer: ThreadPoolExecutor, contract: TableContract
-    ) -> Future[None]:
-        """On the ledger thread: check the tables (the returned future), then have Delta
-        compute bronze's state for the append's transaction check."""
-        tables = ledger_writer.submit(self.ensure_tables, contract)
+    ) -> tuple[Future[None], Future[None]]:
+        """On the ledger thread: check bronze and quarantine (the first future), have Delta
+        compute bronze's state for the append's transaction check, then check the ledger (the
+        second future). The data write waits for the first two only; the ledger's first use
+        after them (its entry, on the same thread) comes after its check."""
+        tables = ledger_writer.submit(self.ensure_data_tables, contract)
         ledger_writer.submit(prepare_idempotent_append, self.spark, self.bronze_table(contract))
-        return tables
+        return tables, ledger_writer.submit(self.ensure_ledger)
 
     def _delivered_since_last_load(self, contract: TableContract, file: DeliveredFile) -> bool:
         """Whether ``file`` was modified after bronze's last commit, or bronze has none yet: a

@@ -163,7 +163,7 @@ class PreparedLoadTest(IngestTestCase):
         with (
             self.spy("_delivered_since_last_load") as hints,
             self.spy("_fingerprint") as hashed,
-            self.spy("ensure_tables") as checks,
+            self.spy("ensure_data_tables") as checks,
             self.spy("_plan") as plans,
         ):
             second = self.ingest("customers_raw")["customers_raw"]
@@ -182,7 +182,10 @@ class PreparedLoadTest(IngestTestCase):
         )
         version = self.table_version("customers_raw")
 
-        with self.spy("_delivered_since_last_load") as hints, self.spy("ensure_tables") as checks:
+        with (
+            self.spy("_delivered_since_last_load") as hints,
+            self.spy("ensure_data_tables") as checks,
+        ):
             again = self.ingest("customers_raw")["customers_raw"]
 
         self.assertEqual((hints, len(checks)), ([True], 1))

@@ -50,10 +50,15 @@ def table_location(spark: SparkSession, table: str) -> str:
     """Storage location of a Delta table (cached per session; tables do not move)."""
     key = (id(spark), table)
     if key not in _locations:
-        detail = spark.sql(f"describe detail {table}").first()
-        assert detail is not None
-        _locations[key] = str(detail["location"])
+        _describe(spark, table)
     return _locations[key]
+
+
+def _describe(spark: SparkSession, table: str) -> None:
+    """``DESCRIBE DETAIL`` the table (Delta computes its state) and cache its location."""
+    detail = spark.sql(f"describe detail {table}").first()
+    assert detail is not None
+    _locations[(id(spark), table)] = str(detail["location"])
 
 
 def append(df: DataFrame, table: str, options: dict[str, str] | None = None) -> None:
@@ -106,9 +111,7 @@ def prepare_idempotent_append(spark: SparkSession, table: str) -> None:
     the append then finds it computed (one Spark job instead of four). The same answer holds
     the table's location, which ``table_location`` then need not ask for again.
     """
-    detail = spark.sql(f"describe detail {table}").first()
-    assert detail is not None
-    _locations.setdefault((id(spark), table), str(detail["location"]))
+    _describe(spark, table)
 
 
 def tblproperties_clause(properties: Mapping[str, str]) -> str:

@@ -97,8 +97,10 @@ _QUARANTINE_SCHEMA = (
 )
 
 
-# A file whose read is planned already, with its plan (or the error planning it raised).
-_Planned = tuple["DeliveredFile", tuple[ParsedFile | None, Exception | None]]
+# A file's read plan, or the error planning it raised.
+_Plan = tuple[ParsedFile | None, Exception | None]
+# A file whose read is planned already, with its plan.
+_Planned = tuple["DeliveredFile", _Plan]
 
 
 def new_run_id() -> str:
@@ -467,17 +469,17 @@ class Ingestor:
         pending: list[DeliveredFile],
         result: TableResult,
         hashes: tuple[dict[str, str], dict[str, str]],
-        fingerprints: tuple[
+        prepared: tuple[
             ThreadPoolExecutor, dict[DeliveredFile, Future[Fingerprint]], _Planned | None
         ],
         ledger: tuple[ThreadPoolExecutor, list[Future[None]], Future[None]],
     ) -> None:
-        """Load each pending file, fingerprinted one ahead on the hasher (``fingerprints`` has
-        those already started, and a file whose read is already planned); its ledger entry is
+        """Load each pending file, fingerprinted one ahead on the hasher (``prepared``: the
+        hasher, the fingerprints already started, a file whose read is planned); its entry is
         submitted to the ledger writer, which first checks the tables (``ledger``'s future:
         awaited before each file's outcome)."""
         table = result.table
-        hasher, started, planned = fingerprints
+        hasher, started, planned = prepared
         ledger_writer, entries, tables = ledger
 
         def fingerprint_of(file: DeliveredFile) -> Future[Fingerprint]:
@@ -542,9 +544,7 @@ class Ingestor:
         self,
         contract: TableContract,
         file: DeliveredFile,
-        ready: tuple[
-            Future[Fingerprint], Future[None], tuple[ParsedFile | None, Exception | None] | None
-        ],
+        ready: tuple[Future[Fingerprint], Future[None], _Plan | None],
         hashes: tuple[dict[str, str], dict[str, str]],
         on_write: Callable[[], None],
     ) -> FileOutcome:
@@ -623,9 +623,7 @@ class Ingestor:
         """Whether the file has a read plan: a declared format, and bytes."""
         return file.fmt is not None and file.fmt in contract.ingestion.formats and file.size > 0
 
-    def _plan_for(
-        self, contract: TableContract, file: DeliveredFile
-    ) -> tuple[ParsedFile | None, Exception | None]:
+    def _plan_for(self, contract: TableContract, file: DeliveredFile) -> _Plan:
         """The file's first read plan: for a clean key census where it gets one."""
         return self._plan(contract, file, self._census_wanted(contract, file.fmt))
 
@@ -655,9 +653,7 @@ class Ingestor:
             return False
         return file.modified_at > dt.datetime.fromtimestamp(committed, dt.UTC).replace(tzinfo=None)
 
-    def _plan(
-        self, contract: TableContract, file: DeliveredFile, keys_checked: bool
-    ) -> tuple[ParsedFile | None, Exception | None]:
+    def _plan(self, contract: TableContract, file: DeliveredFile, keys_checked: bool) -> _Plan:
         """The file's read plan, or the error planning it raised."""
         assert file.fmt is not None
         try:

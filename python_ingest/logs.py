@@ -20,12 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from python_ingest.delta_io import (
-    BOOKKEEPING_TABLE,
-    append,
-    create_or_update_table,
-    rows_frame,
-)
+from python_ingest.delta_io import BOOKKEEPING_TABLE, append, create_or_update_table, rows_frame
 from python_ingest.naming import Names
 
 if TYPE_CHECKING:

@@ -1,27 +1,26 @@
 """Key census of a JSON-lines file: does every object carry only keys its level declares?
 
 Spark's JSON parser drops the keys a schema does not declare, at every depth, without a trace;
-the ingestion must rescue them instead. Checking that per record inside Spark costs a second
-tokenization of every record. The census answers it for the whole file in the pass that already
-reads every byte for the content hash: each line is decoded (msgspec, in C) against struct types
-mirroring the contract's schema that forbid unknown fields, with every leaf value accepted as
-is. A clean census proves that no record has an undeclared key at any depth, so the file may be
-read by Spark's own JSON reader with no per-record key check. Anything else (an undeclared key,
-a line that is not a JSON object, a value whose shape is not the declared one, a JSON array
-document) makes the census unclean, and the file is read with the per-record checks.
+the ingestion must rescue them instead. The census answers it for the whole file in the pass
+that already reads every byte for the content hash: the lines are decoded (msgspec, in C, a
+block of lines per call) against struct types mirroring the contract's schema that forbid
+unknown fields, with every leaf kept as raw JSON (its type is Spark's to judge). A clean census
+proves that no record has an undeclared key at any depth, so Spark's own JSON reader may parse
+the file with no per-record key check. Anything else (an undeclared key, a line that is not one
+JSON object, a value whose shape is not the declared one, a JSON array document) makes the
+census unclean, and the file is read with the per-record checks.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import msgspec
 from pyspark.sql import types as T
 
-__all__ = ["FileCensus", "KeyCensus", "has_struct"]
+__all__ = ["KeyCensus", "has_struct"]
 
-_LEAF: Any = object  # any JSON value: a leaf's type is checked by Spark, not here
+_LEAF: Any = msgspec.Raw  # any JSON value, kept undecoded
 _UNKNOWN_FIELD = "Object contains unknown field"
 
 
@@ -65,21 +64,29 @@ def has_struct(data_type: T.DataType) -> bool:
 class KeyCensus:
     """Fed a file's bytes in order; ``clean`` says whether every line passed.
 
-    Lines are split on ``\\n`` (a ``\\r\\n`` ending is whitespace to the decoder; any other
-    carriage return, where Spark's reader would also end a line, makes the census unclean);
-    blank lines are skipped, as Spark's reader skips them; every other line must hold exactly
-    one JSON object, so a clean census has read the records Spark's reader reads. The first
-    problem is kept in ``problem``, with its line number, and the first undeclared key in
-    ``undeclared`` (the census reads on to find one). A file that does not start with a JSON
-    object (a JSON array document) is not censused: not clean, no problem.
+    Lines end at ``\\n`` (a ``\\r\\n`` ending is whitespace to the decoder; any other carriage
+    return, where Spark's reader would also end a line, makes the census unclean); blank lines
+    are skipped, as Spark's reader skips them; every other line must hold exactly one JSON
+    object, so a clean census has read the records Spark's reader reads. The first problem is
+    kept in ``problem``, with its line number, and the first undeclared key in ``undeclared``
+    (the census reads on to find one). A file that does not start with a JSON object (a JSON
+    array document) is not censused: not clean, no problem.
+
+    ``schema`` names the keys as they are delivered; ``declared``, the same schema with the
+    contract's names, tells where an undeclared key sits: ``unknown`` maps an object's path
+    (declared names, from the record down) to the undeclared keys found there, so keys spelled
+    otherwise than declared (``MemberID`` for ``member_id``) can be matched afterwards.
     """
 
-    def __init__(self, schema: T.StructType) -> None:
+    def __init__(self, schema: T.StructType, declared: T.StructType | None = None) -> None:
         self._decoder = msgspec.json.Decoder(_census_struct(schema))
+        self._schema = schema
+        self._declared = declared or schema
+        self.unknown: dict[tuple[str, ...], set[str]] = {}
         self._tail = b""
         self._started = False
         self._skipped = False
-        self._line = 0
+        self._line = 0  # lines fully read so far
         self.records = 0
         self.problem: str | None = None
         self.undeclared: str | None = None
@@ -90,8 +97,8 @@ class KeyCensus:
 
     @property
     def settled(self) -> bool:
-        """No further byte can change the outcome: an undeclared key found, or not JSON lines."""
-        return self.undeclared is not None or self._skipped
+        """No further byte can change the outcome: the file is not JSON lines."""
+        return self._skipped
 
     def feed(self, chunk: bytes) -> None:
         if self.settled or not chunk:
@@ -106,87 +113,122 @@ class KeyCensus:
                 self._skipped = True  # not JSON lines (one JSON array document, or not JSON)
                 return
         body = self._tail + chunk
-        lines = body.split(b"\n")
-        self._tail = lines.pop()  # unfinished until the next chunk (or the end)
-        done = len(body) - len(self._tail)
-        carriage_returns = body.count(b"\r", 0, done)
-        if carriage_returns and carriage_returns != body.count(b"\r\n", 0, done):
-            self._lone_carriage_return(lines)
-        self._decode(lines)
+        end = body.rfind(b"\n") + 1
+        self._tail = body[end:]  # unfinished until the next chunk (or the end)
+        if end:
+            self._block(body[:end])
 
     def finish(self) -> bool:
-        if self.undeclared is None and not self._skipped:
-            self._lone_carriage_return([self._tail])
-            self._decode([self._tail])
+        if not self.settled and self._tail:
+            self._block(self._tail)
         self._tail = b""
         return self.clean
 
-    def _lone_carriage_return(self, lines: list[bytes]) -> None:
-        """Spark's reader also ends a line at a carriage return not followed by a line feed,
-        where this census reads on: the records would differ, so the census is not clean."""
-        for number, line in enumerate(lines, start=self._line + 1):
+    def _block(self, block: bytes) -> None:
+        """Complete lines: one decode for the block; line by line where that is not clean."""
+        lines = block.count(b"\n") + (not block.endswith(b"\n"))
+        first = self._line + 1
+        self._line += lines
+        lone_cr = block.count(b"\r") != block.count(b"\r\n")
+        if not lone_cr:
+            try:
+                decoded = len(self._decoder.decode_lines(block))
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                decoded = -1
+            if decoded == lines:  # one object per line: the usual case
+                self.records += decoded
+                return
+        self._line_by_line(block, first)
+
+    def _line_by_line(self, block: bytes, first: int) -> None:
+        # One decode per line: a line holding more than one JSON value fails here, as it must
+        # (Spark would read its first value and drop the rest without a trace). After another
+        # problem, the lines are still decoded until an undeclared key is found (worth naming).
+        for number, line in enumerate(block.split(b"\n"), start=first):
             if b"\r" in line.rstrip(b"\r"):
                 self.problem = self.problem or (
                     f"line {number}: a carriage return inside the line (Spark's reader ends "
                     "a record there)"
                 )
-                return
-
-    def _decode(self, lines: list[bytes]) -> None:
-        # One decode per line: a line holding more than one JSON value fails here, as it must
-        # (Spark would read its first value and drop the rest without a trace). After another
-        # problem, the lines are still decoded until an undeclared key is found (worth naming).
-        decode = self._decoder.decode
-        first = self._line + 1
-        records = 0
-        for number, line in enumerate(lines, start=first):
-            if line.isspace() or not line:
+            if not line.strip():
                 continue
             try:
-                decode(line)
+                self._decoder.decode(line)
             except (msgspec.ValidationError, msgspec.DecodeError) as err:
                 found = f"line {number}: {err}"
                 self.problem = self.problem or found
                 if str(err).startswith(_UNKNOWN_FIELD):
-                    self.undeclared = found
-                    break
+                    self.undeclared = self.undeclared or found
+                    self._survey(line)
                 continue
-            records += 1
-        self._line = first - 1 + len(lines)
-        self.records += records
+            self.records += 1
+
+    def _survey(self, line: bytes) -> None:
+        """Note where the line's undeclared keys sit (see ``unknown``)."""
+        try:
+            record = msgspec.json.decode(line)
+        except msgspec.DecodeError:
+            return
+        before = sum(len(keys) for keys in self.unknown.values())
+        _walk(record, self._schema, self._declared, (), self.unknown)
+        if sum(len(keys) for keys in self.unknown.values()) > before:
+            # Decode on with the keys found so far accepted: only a line with yet another
+            # undeclared key is decoded one by one again.
+            accepted = _with_keys(self._schema, self._declared, (), self.unknown)
+            assert isinstance(accepted, T.StructType)
+            self._decoder = msgspec.json.Decoder(_census_struct(accepted))
 
 
-class FileCensus:
-    """The key census of one file, read in steps: ``read(limit)`` feeds the census the next
-    bytes (at most ``limit``, else up to the end of the file) and finishes it at the end of
-    the file or once the census is settled; ``done`` tells that it is finished."""
+def _with_keys(
+    delivered: T.DataType,
+    declared: T.DataType,
+    path: tuple[str, ...],
+    unknown: dict[tuple[str, ...], set[str]],
+) -> T.DataType:
+    """``delivered`` with the ``unknown`` keys added as fields of any value at their paths."""
+    if isinstance(delivered, T.ArrayType) and isinstance(declared, T.ArrayType):
+        element = _with_keys(delivered.elementType, declared.elementType, path, unknown)
+        return T.ArrayType(element, True)
+    if isinstance(delivered, T.MapType) and isinstance(declared, T.MapType):
+        value = _with_keys(delivered.valueType, declared.valueType, path, unknown)
+        return T.MapType(delivered.keyType, value, True)
+    if isinstance(delivered, T.StructType) and isinstance(declared, T.StructType):
+        fields = [
+            T.StructField(f.name, _with_keys(f.dataType, d.dataType, (*path, d.name), unknown))
+            for f, d in zip(delivered.fields, declared.fields, strict=True)
+        ]
+        extra = sorted(unknown.get(path, set()) - {f.name for f in fields})
+        return T.StructType(fields + [T.StructField(key, T.StringType()) for key in extra])
+    return delivered
 
-    def __init__(self, path: Path, schema: T.StructType, chunk_size: int = 8 << 20) -> None:
-        self.census = KeyCensus(schema)
-        self._path = path
-        self._chunk_size = chunk_size
-        self._offset = 0
-        self.done = False
 
-    def read(self, limit: int | None = None) -> KeyCensus:
-        if self.done:
-            return self.census
-        remaining = limit
-        with self._path.open("rb") as handle:
-            handle.seek(self._offset)
-            while not self.census.settled:
-                if remaining is not None and remaining <= 0:
-                    if handle.read(1):
-                        return self.census  # the limit came before the end: not finished
-                    break
-                size = self._chunk_size if remaining is None else min(self._chunk_size, remaining)
-                chunk = handle.read(size)
-                if not chunk:
-                    break
-                self.census.feed(chunk)
-                self._offset += len(chunk)
-                if remaining is not None:
-                    remaining -= len(chunk)
-        self.census.finish()
-        self.done = True
-        return self.census
+def _walk(
+    value: Any,
+    delivered: T.DataType,
+    declared: T.DataType,
+    path: tuple[str, ...],
+    unknown: dict[tuple[str, ...], set[str]],
+) -> None:
+    if isinstance(delivered, T.ArrayType) and isinstance(declared, T.ArrayType):
+        for item in value if isinstance(value, list) else ():
+            _walk(item, delivered.elementType, declared.elementType, path, unknown)
+    elif isinstance(delivered, T.MapType) and isinstance(declared, T.MapType):
+        for item in value.values() if isinstance(value, dict) else ():
+            _walk(item, delivered.valueType, declared.valueType, path, unknown)
+    elif isinstance(delivered, T.StructType) and isinstance(declared, T.StructType):
+        if not isinstance(value, dict):
+            return
+        fields = {f.name: (f, d) for f, d in zip(delivered.fields, declared.fields, strict=True)}
+        for key, item in value.items():
+            if key not in fields:
+                unknown.setdefault(path, set()).add(key)
+                continue
+            field, declared_field = fields[key]
+            if has_struct(field.dataType):
+                _walk(
+                    item,
+                    field.dataType,
+                    declared_field.dataType,
+                    (*path, declared_field.name),
+                    unknown,
+                )

@@ -44,7 +44,8 @@ class RunConfig(BaseModel):
 
     @property
     def names(self) -> Names:
-        return Names.for_catalog(self.catalog)
+        """Table names of this run: the target decides local engine or Databricks."""
+        return Names.for_target(self.target, self.catalog)
 
 
 def load_run_config(**values: object) -> RunConfig:

@@ -22,7 +22,6 @@ from python_ingest.errors import ContractError
 from python_ingest.types import parse_type
 
 __all__ = [
-    "METADATA_COLUMNS",
     "ColumnContract",
     "FileFormat",
     "IngestionSpec",
@@ -43,15 +42,6 @@ _EXTENSIONS: dict[str, FileFormat] = {
 _IDENT = r"^[a-z][a-z0-9_]*$"
 _TEMPLATED = re.compile(r"{{|{%")
 
-# Columns ingestion adds to every bronze table; a contract may not declare them.
-METADATA_COLUMNS = (
-    "_source_file",
-    "_source_file_modified_at",
-    "_ingested_at",
-    "_ingest_run_id",
-    "_rescued_data",
-)
-
 
 class PhiClass(StrEnum):
     """Protected-health-information class of a column; drives hashing, masking and tags."""
@@ -69,6 +59,12 @@ class ColumnContract(BaseModel):
     data_type: str
     description: str = Field(min_length=1)
     phi: PhiClass
+    # Where the value comes from when the delivered name differs from ``name`` beyond case and
+    # spelling (see ``readers.names``): the CSV header, the JSON key, the Parquet column.
+    source_name: str | None = Field(default=None, min_length=1)
+    # The same for fields inside a nested value: dotted path of declared field names (array
+    # elements and map values are entered implicitly) -> delivered key.
+    source_fields: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -76,14 +72,27 @@ class ColumnContract(BaseModel):
         if value.startswith("_"):
             raise ValueError(
                 f"{value!r}: names starting with '_' are reserved for ingestion metadata "
-                f"({', '.join(METADATA_COLUMNS)}); rename the column"
+                "(_source_file, _ingested_at, _rescued_data, ...: see the README's 'What lands "
+                "where'); rename the column"
             )
         if not re.match(_IDENT, value):
             raise ValueError(
                 f"{value!r} is not a snake_case column name (lower-case letters, digits, "
-                "underscores, starting with a letter); rename it in the source declaration"
+                "underscores, starting with a letter); name the column in snake_case and "
+                "give the delivered name as config.meta.source_name"
             )
         return value
+
+    @model_validator(mode="after")
+    def _source_fields_exist(self) -> ColumnContract:
+        for path in self.source_fields:
+            if _field_at(self.spark_type, path.split(".")) is None:
+                raise ValueError(
+                    f"source_fields path {path!r} of column {self.name!r} names no field of "
+                    f"its type {self.data_type!r}; use dotted declared field names, e.g. "
+                    "'amount' or 'provider.npi'"
+                )
+        return self
 
     @field_validator("data_type")
     @classmethod
@@ -102,6 +111,20 @@ class ColumnContract(BaseModel):
         return parse_type(self.data_type)
 
 
+def _field_at(data_type: T.DataType, path: list[str]) -> T.StructField | None:
+    """The struct field at a dotted path inside ``data_type`` (through arrays and maps)."""
+    while isinstance(data_type, T.ArrayType | T.MapType):
+        data_type = (
+            data_type.elementType if isinstance(data_type, T.ArrayType) else data_type.valueType
+        )
+    if not path or not isinstance(data_type, T.StructType):
+        return None
+    found = next((f for f in data_type.fields if f.name == path[0]), None)
+    if found is None or len(path) == 1:
+        return found
+    return _field_at(found.dataType, path[1:])
+
+
 class IngestionSpec(BaseModel):
     """The ``config.meta.ingestion`` block of a source table."""
 
@@ -113,12 +136,22 @@ class IngestionSpec(BaseModel):
         default_factory=dict
     )
     keys: tuple[str, ...] = ()
+    # A delivered file without a declared column: ``fail`` the file (the default), or load it
+    # with the column null. A missing key column always fails the file.
+    on_missing_columns: Literal["fail", "null"] = "fail"
 
     @model_validator(mode="before")
     @classmethod
     def _single_format(cls, data: Any) -> Any:
         if isinstance(data, dict) and "format" in data and "formats" not in data:
             data = {**data, "formats": [data.pop("format")]}
+        # YAML reads an unquoted ``null`` as None: the policy of that name.
+        if (
+            isinstance(data, dict)
+            and "on_missing_columns" in data
+            and data["on_missing_columns"] is None
+        ):
+            data = {**data, "on_missing_columns": "null"}
         return data
 
     @model_validator(mode="after")
@@ -155,6 +188,13 @@ class TableContract(BaseModel):
         unknown = [k for k in self.ingestion.keys if k not in names]
         if unknown:
             raise ValueError(f"ingestion.keys {unknown} are not declared columns {names}")
+        sources = [c.source_name for c in self.columns if c.source_name]
+        repeated = sorted({n for n in sources if sources.count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"source_name {repeated} given to more than one column; each delivered "
+                "column feeds one declared column"
+            )
         return self
 
     @property
@@ -203,18 +243,23 @@ def _describe_error(path: Path, where: str, err: ValidationError) -> str:
         )
     lines.append(
         "  Fix the source declaration (see models/<domain>/_<domain>__sources.yml and the "
-        "README's 'Bronze contract' section)."
+        "README's 'Adding a source' section)."
     )
     return "\n".join(lines)
 
 
 def _column(raw: dict[str, Any]) -> dict[str, Any]:
-    return {
+    meta = _meta(raw)
+    column = {
         "name": raw.get("name"),
         "data_type": raw.get("data_type"),
         "description": raw.get("description", ""),
-        "phi": _meta(raw).get("phi"),
+        "phi": meta.get("phi"),
     }
+    for key in ("source_name", "source_fields"):
+        if key in meta:
+            column[key] = meta[key]
+    return column
 
 
 def load_contracts(

@@ -20,8 +20,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from python_ingest.delta_io import BOOKKEEPING_TABLE, append, create_or_update_table, rows_frame
-from python_ingest.naming import Names
+from python_ingest.delta_io import (
+    BOOKKEEPING_TABLE,
+    add_missing_columns,
+    append,
+    create_or_update_table,
+    rows_frame,
+)
+from python_ingest.naming import Names, TableAddress
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -65,6 +71,7 @@ class LogRecord:
     rows_quarantined: int | None = None
     duration_ms: int | None = None
     extra: str | None = None
+    rows_rescued: int | None = None
 
     def to_json(self) -> str:
         payload = asdict(self)
@@ -79,7 +86,7 @@ def log_table_schema() -> str:
         "source_file string, domain string, process string, step string, status string, "
         "message string, target string, catalog string, table_name string, data_file string, "
         "rows_read bigint, rows_loaded bigint, rows_quarantined bigint, duration_ms bigint, "
-        "extra string"
+        "extra string, rows_rescued bigint"
     )
 
 
@@ -120,7 +127,7 @@ class PipelineLogger:
     process: str
     run_id: str
     target: str
-    catalog: str
+    names: Names
     spark: SparkSession | None = None
     buffer: list[LogRecord] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -136,6 +143,7 @@ class PipelineLogger:
         rows_read: int | None = None,
         rows_loaded: int | None = None,
         rows_quarantined: int | None = None,
+        rows_rescued: int | None = None,
         duration_ms: int | None = None,
         **extra: Any,
     ) -> LogRecord:
@@ -153,7 +161,7 @@ class PipelineLogger:
             status=status,
             message=message,
             target=self.target,
-            catalog=self.catalog,
+            catalog=self.names.catalog,
             table_name=table_name,
             data_file=data_file,
             rows_read=rows_read,
@@ -161,11 +169,16 @@ class PipelineLogger:
             rows_quarantined=rows_quarantined,
             duration_ms=duration_ms,
             extra=json.dumps(extra, default=str, sort_keys=True) if extra else None,
+            rows_rescued=rows_rescued,
         )
         with self._lock:
             self.buffer.append(record)
         _logger.log(_LEVELS.get(status, logging.INFO), message, extra={"pipeline_record": record})
         return record
+
+    def announce(self, event: str, message: str, **fields: Any) -> None:
+        """A progress event for a terminal (a file starts loading): logged, not stored."""
+        _logger.info(message, extra={"pipeline_event": {"event": event, **fields}})
 
     def info(self, step: str, message: str, **kwargs: Any) -> LogRecord:
         return self.log(step, "info", message, **kwargs)
@@ -179,33 +192,30 @@ class PipelineLogger:
             records, self.buffer = self.buffer, []
         if not records or self.spark is None:
             return 0
-        write_log_records(self.spark, Names.for_catalog(self.catalog), records)
+        write_log_records(self.spark, self.names, records)
         return len(records)
 
 
-_ensured: set[tuple[int, str]] = set()
-
-
-def ensure_log_table(spark: SparkSession, names: Names) -> str:
-    table = names.table(*LOG_TABLE)
-    if (id(spark), table) in _ensured:
-        return table
+def ensure_log_table(spark: SparkSession, names: Names) -> TableAddress:
+    """Create ``gold.pipeline_logs`` or give it the columns and properties it lacks."""
+    address = names.address(*LOG_TABLE)
     spark.sql(f"create schema if not exists {names.schema(LOG_TABLE[0])}")
-    create_or_update_table(
+    columns = {c.split()[0]: c for c in log_table_schema().split(", ")}
+    if not create_or_update_table(
         spark,
-        table,
+        address.name,
         log_table_schema(),
         "Structured pipeline logs of data-ops runs (ingestion, dbt), one row per step.",
         BOOKKEEPING_TABLE,
-    )
-    _ensured.add((id(spark), table))
-    return table
+    ):
+        add_missing_columns(spark, address.name, columns)
+    return address
 
 
 def write_log_records(spark: SparkSession, names: Names, records: list[LogRecord]) -> None:
-    table = ensure_log_table(spark, names)
+    address = ensure_log_table(spark, names)
     rows = [tuple(asdict(r).values()) for r in records]
-    append(rows_frame(spark, rows, log_table_schema()), table)
+    append(rows_frame(spark, rows, log_table_schema()), address)
 
 
 def get_logger(
@@ -214,10 +224,10 @@ def get_logger(
     process: str,
     run_id: str,
     target: str,
-    catalog: str,
+    names: Names,
     spark: SparkSession | None = None,
 ) -> PipelineLogger:
     """A pipeline logger; pass ``spark`` to have ``flush()`` persist records to Delta."""
     return PipelineLogger(
-        domain=domain, process=process, run_id=run_id, target=target, catalog=catalog, spark=spark
+        domain=domain, process=process, run_id=run_id, target=target, names=names, spark=spark
     )

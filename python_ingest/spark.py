@@ -20,14 +20,15 @@ from typing import IO, TYPE_CHECKING
 
 from python_ingest.errors import ConcurrentRunError, EngineError
 from python_ingest.jars import load_jars
-from python_ingest.naming import Names, on_databricks
+from python_ingest.naming import Names
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["LOCK_WAIT_ENV", "get_spark", "local_session_conf"]
+__all__ = ["LOCK_WAIT_ENV", "get_spark", "local_session", "local_session_conf"]
 
 LOCK_WAIT_ENV = "DATA_OPS_LOCK_WAIT_SECONDS"
+_LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 _held_locks: dict[Path, IO[str]] = {}
 # dbt's worker threads may ask for the session at the same moment before one exists.
 _session_lock = threading.Lock()
@@ -49,7 +50,9 @@ def local_session_conf(names: Names, jars: list[Path]) -> dict[str, str]:
         ),
         "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
         "spark.hadoop.hive.metastore.schema.verification": "false",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}",
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={root} -Dlog4j2.configurationFile={_LOG_CONFIG.as_uri()}"
+        ),
         "spark.driver.memory": os.environ.get("DATA_OPS_DRIVER_MEMORY", "4g"),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
@@ -123,20 +126,27 @@ def _existing_session() -> SparkSession | None:
     return active
 
 
-def get_spark(catalog: str) -> SparkSession:
-    """SparkSession for ``catalog``: the embedded engine locally, the active one on Databricks."""
+def get_spark(names: Names) -> SparkSession:
+    """SparkSession for a run's catalog: the embedded engine for the local target, the
+    runtime's own session on Databricks."""
     from pyspark.sql import SparkSession
 
-    if on_databricks():
+    if not names.local:
         return SparkSession.builder.getOrCreate()
     with _session_lock:
-        return _local_session(catalog)
+        return _local_session(names)
 
 
-def _local_session(catalog: str) -> SparkSession:
+def local_session(catalog: str) -> SparkSession:
+    """The embedded engine's session for a local ``catalog`` (the dbt ``sparklocal`` adapter's
+    session factory)."""
+    return get_spark(Names.for_target("local", catalog))
+
+
+def _local_session(names: Names) -> SparkSession:
     from pyspark.sql import SparkSession
 
-    names = Names.for_catalog(catalog, local=True)
+    catalog = names.catalog
     active = _existing_session()
     if active is not None:
         current = str(active.conf.get("spark.sql.warehouse.dir", "")).removeprefix("file:")

@@ -91,6 +91,7 @@ class SparkTestCase(unittest.TestCase):
     def setUpClass(cls) -> None:
         super().setUpClass()
         ensure_test_lakehouse()
+        from python_ingest.naming import Names
         from python_ingest.spark import get_spark
 
-        cls.spark = get_spark(TEST_CATALOG)
+        cls.spark = get_spark(Names.for_target("local", TEST_CATALOG))

@@ -8,8 +8,10 @@ first delivery; each is created beforehand by a small warm-up write):
   - bare, bronze shape: the same plus bronze's five extra columns as constants, into a table
     with bronze's table properties (Delta statistics on the ingestion columns only): what a
     hand-written bronze append without checks costs;
-  - ingest: ``Ingestor.ingest_table`` for a table holding only that file (hash, UTF-8 check,
+  - ingest: ``run_ingest`` for a table holding only that file (hash, UTF-8 check, key census,
     parse, rescue, quarantine split, idempotent Delta commit, ledger and log commits);
+  - the fingerprint pass alone (hash, UTF-8 check, JSON key census): the part of the ingest
+    that reads the bytes in Python before Spark does;
   - no-new-files re-run of the same table (ledger lookup only; Spark jobs counted);
   - the JSON file with one undeclared key (in its first claim line): its key census is not
     clean, so every record's keys are checked on its text (the per-record path), against the
@@ -38,17 +40,23 @@ ROOT = Path(__file__).resolve().parent.parent
 # developer's .lakehouse, which the Makefile exports), removed at the end.
 os.environ["DATA_OPS_LAKEHOUSE"] = tempfile.mkdtemp(prefix="data-ops-bench-")
 
+from python_ingest.bronze import STATS_PROPERTY  # noqa: E402
+from python_ingest.census import KeyCensus  # noqa: E402
 from python_ingest.contract import FileFormat, TableContract  # noqa: E402
-from python_ingest.ingest import (  # noqa: E402
-    STATS_COLUMNS,
-    STATS_PROPERTY,
-    FileOutcome,
-    Ingestor,
-    landing_dir,
-    new_run_id,
-)
-from python_ingest.logs import get_logger  # noqa: E402
+from python_ingest.discovery import landing_dir  # noqa: E402
+from python_ingest.fingerprint import fingerprint  # noqa: E402
 from python_ingest.naming import Names  # noqa: E402
+from python_ingest.pipeline import (  # noqa: E402
+    FileOutcome,
+    IngestRun,
+    TableResult,
+    new_run_id,
+    run_ingest,
+)
+from python_ingest.readers.names import delivered_schema  # noqa: E402
+
+# Bronze keeps statistics for its ingestion columns only (python_ingest.bronze).
+STATS_COLUMNS = "_source_file,_source_file_modified_at,_ingested_at,_ingest_run_id"
 
 
 def _rows(kind: str, count: int) -> Iterator[Mapping[str, object]]:
@@ -120,16 +128,19 @@ def _bare_write(
     return time.perf_counter() - started
 
 
-def _ingestor(spark: Any, names: Names, contract: TableContract) -> Ingestor:
-    logger = get_logger(
-        domain=contract.domain,
-        process="bench",
-        run_id=new_run_id(),
-        target="local",
-        catalog="local",
-        spark=spark,
-    )
-    return Ingestor(spark, names, logger)
+def _ingest(spark: Any, names: Names, contract: TableContract) -> TableResult:
+    """One ingestion run of one table, as `data-ops ingest --table` runs it."""
+    (result,) = run_ingest(IngestRun.start(spark, names, "local", new_run_id()), [contract])
+    return result
+
+
+def _fingerprint_seconds(fmt: FileFormat, contract: TableContract, source: Path) -> float:
+    """The ingest's pass over the bytes alone (hash, UTF-8 check, key census for JSON)."""
+    census = KeyCensus(delivered_schema(contract), contract.spark_schema) if fmt == "json" else None
+    seconds, found = _timed(lambda: fingerprint(source, check_utf8=True, census=census))
+    if found.invalid_lines or (census is not None and not found.keys_checked):
+        raise RuntimeError(f"benchmark file is not clean: {found}")
+    return seconds
 
 
 def _bench_contract(
@@ -154,7 +165,7 @@ def _ingest_once(
 ) -> tuple[float, FileOutcome, dict[str, float]]:
     """Deliver the file to the (existing) table and ingest it; then a no-new-files re-run."""
     shutil.copy(source, landing_dir(names, contract) / source.name)
-    seconds, result = _timed(lambda: _ingestor(spark, names, contract).ingest_table(contract))
+    seconds, result = _timed(lambda: _ingest(spark, names, contract))
     outcome: FileOutcome = result.outcomes[0]
     if (
         outcome.status != "loaded"
@@ -163,7 +174,7 @@ def _ingest_once(
         raise RuntimeError(f"benchmark ingest did not load cleanly: {outcome}")
     tracker = spark.sparkContext.statusTracker()
     jobs_before = len(tracker.getJobIdsForGroup(None))
-    rerun_seconds, rerun = _timed(lambda: _ingestor(spark, names, contract).ingest_table(contract))
+    rerun_seconds, rerun = _timed(lambda: _ingest(spark, names, contract))
     if rerun.outcomes:
         raise RuntimeError("the no-new-files re-run loaded something")
     rerun_stats = {
@@ -221,22 +232,27 @@ def main() -> int:
         samples[fmt] = sample
 
     started = time.perf_counter()
-    spark = get_spark("local")
-    names = Names.for_catalog("local")
+    names = Names.for_target("local")
+    spark = get_spark(names)
     spark.sql("create schema if not exists bronze")
     print(f"session up in {time.perf_counter() - started:.1f}s", flush=True)
     results: dict[str, Any] = {"rows": args.rows, "repeat": args.repeat, "formats": {}}
     for fmt, contract in sources.items():
         source = files[fmt]
         sample = samples[fmt]
-        runs: dict[str, list[float]] = {"bare": [], "bare_bronze_shape": [], "ingest": []}
+        runs: dict[str, list[float]] = {
+            "bare": [],
+            "bare_bronze_shape": [],
+            "ingest": [],
+            "fingerprint": [],
+        }
         reruns: list[dict[str, float]] = []
         # One untimed round first: the first big write of a session runs 1.5-4 s slower (JIT
         # and code generation), for the bare write and the ingest alike, which left two of the
         # three timed rounds to compare.
         warm_at = _bare_table(spark, fmt, contract, sample, f"bronze.bare_{fmt}_warmup", False)
         warm = _bench_contract(names, contract, f"bench_{fmt}_warmup", sample)
-        _ingestor(spark, names, warm).ingest_table(warm)
+        _ingest(spark, names, warm)
         _bare_write(spark, fmt, contract, source, warm_at, False)
         _ingest_once(spark, names, warm, source)
         for rep in range(args.repeat):
@@ -246,11 +262,12 @@ def main() -> int:
                 spark, fmt, contract, sample, f"bronze.bare_shaped_{fmt}_{rep}", True
             )
             copy = _bench_contract(names, contract, f"bench_{fmt}_{rep}", sample)
-            _ingestor(spark, names, copy).ingest_table(copy)
+            _ingest(spark, names, copy)
 
             bare_s = _bare_write(spark, fmt, contract, source, bare_at, False)
             shaped_s = _bare_write(spark, fmt, contract, source, shaped_at, True)
             ingest_s, outcome, rerun = _ingest_once(spark, names, copy, source)
+            runs["fingerprint"].append(_fingerprint_seconds(fmt, contract, source))
             runs["bare"].append(bare_s)
             runs["bare_bronze_shape"].append(shaped_s)
             runs["ingest"].append(ingest_s)
@@ -268,6 +285,7 @@ def main() -> int:
             "bare_seconds": round(best["bare"], 2),
             "bare_bronze_shape_seconds": round(best["bare_bronze_shape"], 2),
             "ingest_seconds": round(best["ingest"], 2),
+            "fingerprint_seconds": round(best["fingerprint"], 2),
             "bare_rows_per_s": round(args.rows / best["bare"]),
             "ingest_rows_per_s": round(args.rows / best["ingest"]),
             "ratio_ingest_over_bare": round(best["ingest"] / best["bare"], 2),
@@ -283,7 +301,7 @@ def main() -> int:
     per_record: list[float] = []
     for rep in range(args.repeat):
         copy = _bench_contract(names, sources["json"], f"bench_undeclared_{rep}", samples["json"])
-        _ingestor(spark, names, copy).ingest_table(copy)
+        _ingest(spark, names, copy)
         seconds, outcome, _ = _ingest_once(spark, names, copy, undeclared)
         if "undeclared key 'bench_undeclared_key'" not in outcome.message:
             raise RuntimeError(f"the undeclared key was not reported: {outcome}")
@@ -312,6 +330,7 @@ def main() -> int:
         f"json with one undeclared key (per-record path): {drift['ingest_rows_per_s']:,} rows/s, "
         f"ratio {drift['ratio_ingest_over_bare']}"
     )
+    results["load"] = Path("/proc/loadavg").read_text().split()[:3]
     out = ROOT / "target" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from python_ingest.cli import main as data_ops
     from python_ingest.contract import load_contracts
-    from python_ingest.ingest import landing_dir
+    from python_ingest.discovery import landing_dir
     from python_ingest.naming import Names
     from tools.datagen import (
         generate_claims,
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         write_member_files,
     )
 
-    names = Names.for_catalog("local")
+    names = Names.for_target("local")
     state_file = names.catalog_dir / "demo_state.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {"months": 0}
     delivered = int(state["months"])

@@ -13,16 +13,16 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
-from python_ingest.cli_deploy import cmd_record_wheel
-from python_ingest.errors import ConfigError
-from python_ingest.naming import Names
-from python_ingest.wheels import (
+from python_ingest.cli.deploy import cmd_record_wheel
+from python_ingest.deploy.wheels import (
     WHEELS_TABLE,
     WheelRecord,
     inspect_wheel,
     record_wheel,
     resolve_wheel_path,
 )
+from python_ingest.errors import ConfigError
+from python_ingest.naming import Names
 from tests.support import SparkTestCase
 
 
@@ -74,7 +74,7 @@ class WheelFileTest(unittest.TestCase):
 class RecordWheelTest(SparkTestCase):
     """The local catalog's gold.wheels, written by the same code path the bundle job runs."""
 
-    names = Names.for_catalog("local")
+    names = Names.for_target("local")
 
     def setUp(self) -> None:
         super().setUp()

@@ -26,9 +26,21 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from databricks.sdk import WorkspaceClient
 
-from python_ingest.cli_deploy import cmd_status, cmd_upload
+from python_ingest.cli import main
+from python_ingest.cli.deploy import cmd_status, cmd_upload
+from python_ingest.contract import TableContract, load_contracts
+from python_ingest.deploy.workspace import job_run_statuses, upload_landing_files
 from python_ingest.errors import ConfigError
-from python_ingest.workspace import job_run_statuses, upload_landing_files
+from python_ingest.naming import Names
+from tests.support import REPO_ROOT
+
+INGEST_FIXTURE = REPO_ROOT / "tests" / "fixtures" / "ingest_project"
+
+
+def member_contract() -> TableContract:
+    (contract,) = load_contracts(REPO_ROOT, domain="member")
+    return contract
+
 
 FILES = "/api/2.0/fs/files"
 DIRECTORIES = "/api/2.0/fs/directories"
@@ -154,7 +166,8 @@ class UploadTest(StubWorkspaceTest):
     def test_upload_writes_new_files_and_keeps_subfolders(self) -> None:
         self.state.volumes.add("sit.bronze.external")
         source = self.landing({"roster_2026_01.csv": "a,b\n1,2\n", "2026/02/roster.csv": "a\n"})
-        results = upload_landing_files(self.client(), "sit", "member", source)
+        names = Names.for_target("sit")
+        results = upload_landing_files(self.client(), names, member_contract(), source)
         remote = "/Volumes/sit/bronze/external/member_files"
         self.assertEqual(
             self.state.files,
@@ -176,6 +189,8 @@ class UploadTest(StubWorkspaceTest):
             target="dev",
             catalog=None,
             domain="member",
+            table=None,
+            project_dir=REPO_ROOT,
             source=str(source),
             overwrite=False,
             profile=None,
@@ -194,16 +209,51 @@ class UploadTest(StubWorkspaceTest):
         self.assertIn("1 uploaded, 1 already there, 1 conflict(s)", err.getvalue())
         self.assertIn("exists with 2 bytes, the local file has 6", err.getvalue())
 
+    def test_the_landing_folder_is_the_contracts_own(self) -> None:
+        # Ingest reads orders from the contract's landing_folder ("order_files"); upload writes
+        # there too, whatever the domain is called.
+        self.state.volumes.add("sit.bronze.external")
+        source = self.landing({"o1.jsonl": "{}\n"})
+        args = argparse.Namespace(
+            target="sit",
+            catalog=None,
+            domain="shop",
+            table="orders_raw",
+            project_dir=INGEST_FIXTURE,
+            source=str(source),
+            overwrite=False,
+            profile=None,
+        )
+        with (
+            self.env(),
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            self.assertEqual(cmd_upload(args), 0)
+        self.assertEqual(
+            self.state.files, {"/Volumes/sit/bronze/external/order_files/o1.jsonl": b"{}\n"}
+        )
+
+    def test_a_domain_with_several_tables_needs_the_table(self) -> None:
+        args = argparse.Namespace(
+            target="sit", catalog=None, domain="shop", table=None, project_dir=INGEST_FIXTURE
+        )
+        with self.assertRaisesRegex(ConfigError, r"2 bronze tables \(customers_raw, orders_raw\)"):
+            cmd_upload(args)
+
     def test_missing_volume_is_a_config_error_naming_the_fix(self) -> None:
         source = self.landing({"roster.csv": "a\n"})
+        names = Names.for_target("prod")
         with self.assertRaisesRegex(ConfigError, r"volume prod\.bronze\.external does not exist"):
-            upload_landing_files(self.client(), "prod", "member", source)
+            upload_landing_files(self.client(), names, member_contract(), source)
         self.assertEqual(self.state.files, {})
 
     def test_upload_refuses_the_local_target(self) -> None:
-        args = argparse.Namespace(target="local", catalog=None, domain="member", source=None)
-        with self.assertRaisesRegex(ConfigError, "pass --target dev, sit or prod"):
-            cmd_upload(args)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), self.assertRaises(SystemExit) as exited:
+            main(["upload", "--target", "local", "--domain", "member"])
+        self.assertEqual(exited.exception.code, 2)
+        self.assertIn("invalid choice: 'local'", err.getvalue())
 
 
 def job(job_id: int, name: str, **tags: str) -> dict[str, Any]:

@@ -21,10 +21,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from python_ingest.config import load_run_config
 from python_ingest.contract import load_contracts
-from python_ingest.ingest import TableResult, landing_dir, new_run_id
+from python_ingest.discovery import landing_dir
 from python_ingest.naming import Names
+from python_ingest.pipeline import IngestRun, TableResult, new_run_id, run_ingest
 from python_ingest.spark import get_spark
 from tests.support import REPO_ROOT, ensure_test_lakehouse, run_dbt
 from tools.datagen import (
@@ -92,18 +92,15 @@ def _snapshot(spark: Any, build: Any, ingest: dict[str, TableResult], run_id: st
 
 
 def _ingest(spark: Any, run_id: str) -> dict[str, TableResult]:
-    from python_ingest.cli import ingest
-
-    config = load_run_config(target="local", project_dir=REPO_ROOT)
-    contracts = load_contracts(REPO_ROOT)
-    return {r.table: r for r in ingest(spark, config, contracts, run_id)}
+    run = IngestRun.start(spark, Names.for_target("local"), "local", run_id)
+    return {r.table: r for r in run_ingest(run, load_contracts(REPO_ROOT))}
 
 
 @functools.cache
 def pipeline_state() -> PipelineState:
     ensure_test_lakehouse()
-    spark = get_spark("local")
-    names = Names.for_catalog("local")
+    names = Names.for_target("local")
+    spark = get_spark(names)
     for layer in (*LAYERS, "ua"):
         spark.sql(f"drop schema if exists {layer} cascade")
     contracts = {c.domain: c for c in load_contracts(REPO_ROOT)}

@@ -8,10 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from python_ingest.config import load_run_config
 from python_ingest.contract import load_contracts
-from python_ingest.ingest import LEDGER_TABLE, TableResult, landing_dir, new_run_id
+from python_ingest.discovery import landing_dir
+from python_ingest.ledger import LEDGER_TABLE
 from python_ingest.naming import Names
+from python_ingest.pipeline import IngestRun, TableResult, new_run_id, run_ingest
 from tests.support import REPO_ROOT, SparkTestCase
 
 PROJECT = REPO_ROOT / "tests" / "fixtures" / "ingest_project"
@@ -22,12 +23,14 @@ CUSTOMER_HEADER = "customer_id,full_name,birth_date,balance_amount,updated_at\n"
 class IngestTestCase(SparkTestCase):
     """Each test starts with empty fixture tables, ledger rows and landing folders."""
 
-    names = Names.for_catalog("local")
+    names = Names.for_target("local")
+    project: Path = PROJECT
+    tables: tuple[str, ...] = TABLES
 
     def setUp(self) -> None:
         super().setUp()
-        self.contracts = {c.table: c for c in load_contracts(PROJECT)}
-        for table in TABLES:
+        self.contracts = {c.table: c for c in load_contracts(self.project)}
+        for table in self.tables:
             self.spark.sql(f"drop table if exists bronze.{table}")
             self.spark.sql(f"drop table if exists bronze.{table}_quarantine")
             folder = landing_dir(self.names, self.contracts[table])
@@ -37,7 +40,7 @@ class IngestTestCase(SparkTestCase):
         if self.spark.catalog.tableExists(ledger):
             self.spark.sql(
                 f"delete from {ledger} where table_name in "
-                f"({', '.join(repr('bronze.' + t) for t in TABLES)})"
+                f"({', '.join(repr('bronze.' + t) for t in self.tables)})"
             )
 
     def deliver(self, table: str, name: str, content: bytes | str, *, age_s: float = 0) -> Path:
@@ -52,12 +55,9 @@ class IngestTestCase(SparkTestCase):
         return path
 
     def ingest(self, table: str | None = None) -> dict[str, TableResult]:
-        from python_ingest.cli import ingest
-
-        config = load_run_config(target="local", project_dir=PROJECT, table=table)
         contracts = [c for c in self.contracts.values() if table is None or c.table == table]
-        results = ingest(self.spark, config, contracts, new_run_id())
-        return {r.table.split(".")[-1]: r for r in results}
+        run = IngestRun.start(self.spark, self.names, "local", new_run_id())
+        return {r.table.split(".")[-1]: r for r in run_ingest(run, contracts)}
 
     def bronze(self, table: str) -> list[Any]:
         return self.spark.table(f"bronze.{table}").collect()

@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-import threading
 import unittest
 from pathlib import Path
 
 from pyspark.sql import types as T
 
-from python_ingest.census import FileCensus, KeyCensus
-from python_ingest.fingerprint import FingerprintStoppedError, fingerprint
+from python_ingest.census import KeyCensus
+from python_ingest.fingerprint import fingerprint
 from python_ingest.types import parse_type
 
 SCHEMA = T.StructType(
@@ -123,26 +122,35 @@ class FingerprintTest(unittest.TestCase):
         path.write_bytes(data)
         return path
 
-    def test_hash_encoding_and_census_in_one_pass(self) -> None:
+    def test_hash_text_check_and_census_in_one_pass(self) -> None:
         data = lines(CLEAN) * 3
         found = fingerprint(self.write(data), check_utf8=True, census=KeyCensus(SCHEMA))
         self.assertEqual(found.sha256, hashlib.sha256(data).hexdigest())
-        self.assertIsNone(found.encoding_problem)
+        self.assertEqual((found.not_text, found.invalid_lines, found.lines), (None, (), 3))
         self.assertTrue(found.keys_checked)
 
-    def test_bad_utf8_names_offset_and_line_and_skips_the_census(self) -> None:
-        data = lines(CLEAN) + lines(CLEAN)[:10] + b"\xff" + b"\n"
+    def test_lines_that_are_not_utf8_are_named_and_the_census_gives_no_verdict(self) -> None:
+        data = lines(CLEAN) + lines(CLEAN)[:10] + b"\xff" + b"\n" + lines(CLEAN)
         found = fingerprint(self.write(data), check_utf8=True, census=KeyCensus(SCHEMA))
-        offset = len(lines(CLEAN)) + 10
-        self.assertIn(f"at offset {offset} (line 2)", found.encoding_problem or "")
+        self.assertEqual((found.not_text, found.invalid_lines), (None, (2,)))
         self.assertFalse(found.keys_checked)
         self.assertIsNone(found.census_problem)
 
-    def test_a_set_stop_ends_the_pass(self) -> None:
-        stop = threading.Event()
-        stop.set()
-        with self.assertRaises(FingerprintStoppedError):
-            fingerprint(self.write(lines(CLEAN)), check_utf8=True, stop=stop)
+    def test_a_multibyte_character_across_blocks_is_valid(self) -> None:
+        data = ("é" * 5_000_000 + "\n").encode()  # larger than one read block
+        found = fingerprint(self.write(data), check_utf8=True)
+        self.assertEqual((found.not_text, found.invalid_lines), (None, ()))
+
+    def test_a_file_that_is_not_utf8_text_is_named(self) -> None:
+        cases = {
+            "UTF-16 (little-endian)": "a,b\n1,2\n".encode("utf-16"),
+            "NUL bytes": "a,b\n1,2\n".encode("utf-16-le"),
+            "lines are not valid UTF-8": "a\nJosé\nRené\n".encode("latin-1"),
+        }
+        for expected, data in cases.items():
+            with self.subTest(expected):
+                found = fingerprint(self.write(data), check_utf8=True)
+                self.assertIn(expected, found.not_text or "")
 
     def test_undeclared_key_is_reported(self) -> None:
         data = lines(CLEAN, {**CLEAN, "coupon": "X"})
@@ -151,38 +159,20 @@ class FingerprintTest(unittest.TestCase):
         self.assertIn("`coupon`", found.census_problem or "")
 
 
-class FileCensusTest(FingerprintTest):
-    def test_reads_the_whole_file_in_chunks(self) -> None:
-        data = lines(CLEAN, {"order_id": "O2"}) * 50
-        result = FileCensus(self.write(data), SCHEMA, chunk_size=100).read()
-        self.assertTrue(result.clean, result.problem)
-        self.assertEqual(result.records, 100)
-
-    def test_a_head_read_stops_at_its_limit_and_the_rest_reads_on(self) -> None:
-        data = lines(CLEAN) * 10 + lines({**CLEAN, "coupon": "X"})
-        census = FileCensus(self.write(data), SCHEMA, chunk_size=64)
-        head = census.read(len(data) // 2)
-        self.assertFalse(census.done)
-        self.assertIsNone(head.problem)
-        result = census.read()
-        self.assertTrue(census.done)
-        self.assertIn("line 11: Object contains unknown field `coupon`", result.undeclared or "")
-
-    def test_a_file_within_the_head_is_finished_by_the_head_read(self) -> None:
-        data = lines(CLEAN) * 3
-        for limit in (len(data), len(data) + 1):
-            with self.subTest(limit=limit):
-                census = FileCensus(self.write(data), SCHEMA, chunk_size=64)
-                self.assertTrue(census.read(limit).clean)
-                self.assertTrue(census.done)
-
-    def test_names_the_first_undeclared_key_after_an_invalid_line(self) -> None:
-        data = lines(CLEAN) + b"{not json\n" + lines({**CLEAN, "coupon": "X"}, {"z": 1})
-        result = FileCensus(self.write(data), SCHEMA, chunk_size=16).read()
+class KeySurveyTest(unittest.TestCase):
+    def test_undeclared_keys_are_listed_where_they_sit(self) -> None:
+        data = lines(
+            CLEAN,
+            {**CLEAN, "Coupon": "X", "lines": [{"SKU": "A", "amount": 1}]},
+            {"order_id": "O3", "ship_to": {"geo": {"Lat": 1}}, "by_store": {"s": {"qty": 1}}},
+            {**CLEAN, "Coupon": "Y"},
+        )
+        result = census(data, chunk=len(data))
         self.assertFalse(result.clean)
-        self.assertTrue(result.settled)
-        self.assertIn("line 2:", result.problem or "")
-        self.assertIn("line 3: Object contains unknown field `coupon`", result.undeclared or "")
+        self.assertEqual(
+            result.unknown,
+            {(): {"Coupon"}, ("lines",): {"SKU"}, ("ship_to", "geo"): {"Lat"}},
+        )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 """Exactly once across real crashes: SIGKILL during the data write and between the data commit
 and the ledger commit, then a clean re-run. Runs ``data-ops ingest`` in child processes on their
-own catalog (the embedded metastore admits one process) and reads their Delta tables by path."""
+own catalog (the embedded metastore admits one process) and reads their Delta tables by path.
+
+Each crash is checked to have landed where it says: during the write, data files exist that no
+commit references and no data commit was made; between the commits, the data commit exists and
+the ledger has no row for the file."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +25,8 @@ from tests.ingest.base import CUSTOMER_HEADER, PROJECT
 from tests.support import SparkTestCase
 
 CATALOG = "crashtest"
+# Rows of the first file: enough that its write takes a while, so the kill lands inside it.
+BIG = 300_000
 
 
 def run_ingest(
@@ -62,11 +69,11 @@ class CrashRecoveryTest(SparkTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        names = Names.for_catalog(CATALOG)
+        names = Names.for_target("local", CATALOG)
         cls.warehouse = names.catalog_dir / "warehouse"
         landing = names.volume_dir("bronze", "external") / "customer_files"
         landing.mkdir(parents=True, exist_ok=True)
-        (landing / "a.csv").write_text(rows(2000, "A"))
+        (landing / "a.csv").write_text(rows(BIG, "A"))
         stamp = time.time() - 60
         os.utime(landing / "a.csv", (stamp, stamp))
         (landing / "b.csv").write_text(rows(500, "B"))
@@ -81,9 +88,18 @@ class CrashRecoveryTest(SparkTestCase):
 
     @classmethod
     def snapshot(cls) -> dict[str, Any]:
-        state: dict[str, Any] = {"bronze": 0, "ledger": [], "version": -1}
+        state: dict[str, Any] = {"bronze": 0, "ledger": [], "version": -1, "uncommitted": 0}
         bronze = cls.warehouse / "bronze.db" / "customers_raw"
         if (bronze / "_delta_log").is_dir():
+            committed = {
+                action["add"]["path"]
+                for commit in (bronze / "_delta_log").glob("*.json")
+                for action in map(json.loads, commit.read_text().splitlines())
+                if "add" in action
+            }
+            state["uncommitted"] = sum(
+                1 for f in bronze.glob("*.parquet") if f.name not in committed
+            )
             state["bronze"] = cls.delta("customers_raw").count()
             latest = DeltaTable.forPath(cls.spark, str(bronze)).history(1).first()
             assert latest is not None
@@ -98,21 +114,26 @@ class CrashRecoveryTest(SparkTestCase):
     def test_crash_during_the_data_write_leaves_nothing_committed(self) -> None:
         _, proc, state = self.runs[0]
         self.assertEqual(proc.returncode, -signal.SIGKILL, proc.stderr[-3000:])
-        self.assertEqual((state["bronze"], state["ledger"]), (0, []))
+        # The kill landed inside the write: its data files exist, no commit references them,
+        # and the table has only its creation commit.
+        self.assertGreater(state["uncommitted"], 0)
+        self.assertEqual((state["version"], state["bronze"], state["ledger"]), (0, 0, []))
 
     def test_crash_after_the_data_commit_keeps_the_rows_without_a_ledger_entry(self) -> None:
         _, proc, state = self.runs[1]
         self.assertEqual(proc.returncode, -signal.SIGKILL, proc.stderr[-3000:])
-        self.assertEqual((state["bronze"], state["ledger"]), (2000, []))
+        # The kill landed between the commits: the data commit exists, the ledger row does not.
+        self.assertEqual((state["version"], state["bronze"], state["ledger"]), (1, BIG, []))
 
     def test_rerun_after_that_crash_does_not_write_the_file_again(self) -> None:
         _, proc, state = self.runs[2]
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         # a.csv: Delta skipped the repeated idempotent write and the ledger entry was completed;
         # b.csv was written once: one new bronze commit.
-        self.assertEqual(state["bronze"], 2500)
-        self.assertEqual(state["ledger"], [("a.csv", "loaded", 2000), ("b.csv", "loaded", 500)])
+        self.assertEqual(state["bronze"], BIG + 500)
+        self.assertEqual(state["ledger"], [("a.csv", "loaded", BIG), ("b.csv", "loaded", 500)])
         self.assertEqual(state["version"], self.runs[1][2]["version"] + 1)
+        self.assertIn("already committed by an earlier, interrupted run", proc.stdout)
 
     def test_a_further_run_changes_nothing(self) -> None:
         _, proc, state = self.runs[3]
@@ -126,7 +147,7 @@ class ConcurrentRunTest(SparkTestCase):
     def test_second_run_on_a_busy_catalog_fails_at_once(self) -> None:
         # This test process holds the `local` catalog (its session); a second run must not wait
         # on the metastore or load anything.
-        landing = Names.for_catalog("local").volume_dir("bronze", "external") / "customer_files"
+        landing = Names.for_target("local").volume_dir("bronze", "external") / "customer_files"
         landing.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         proc = run_ingest(catalog="local")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
+import base64
 import hashlib
 import io
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from unittest import mock
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,7 +16,7 @@ from python_ingest.census import KeyCensus
 from python_ingest.contract import ColumnContract, PhiClass
 from python_ingest.delta_io import AUTO_COMPACT
 from python_ingest.errors import ContractError
-from python_ingest.ingest import LEDGER_TABLE, Ingestor
+from python_ingest.ledger import LEDGER_TABLE
 from python_ingest.readers import read_delivered_file
 from tests.ingest.base import CUSTOMER_HEADER, IngestTestCase
 
@@ -96,18 +93,6 @@ class ExactlyOnceTest(IngestTestCase):
             {n: hashlib.sha256(c.encode()).hexdigest() for n, c in contents.items()},
         )
 
-    def test_a_load_proves_its_commit_without_reading_the_table_history(self) -> None:
-        # The write's own row count arrived: the query ran, so the commit is this run's. (The
-        # history is read when Delta skipped a repeated write: see test_crash.)
-        self.deliver("customers_raw", "c1.csv", CUSTOMER_HEADER + GOOD_ROWS)
-        with mock.patch(
-            "python_ingest.ingest.recent_commits", side_effect=AssertionError("history read")
-        ):
-            result = self.ingest("customers_raw")["customers_raw"]
-
-        self.assertEqual([(o.status, o.rows_loaded) for o in result.outcomes], [("loaded", 3)])
-        self.assertEqual(len(self.bronze("customers_raw")), 3)
-
     def test_changed_file_at_the_same_path_is_a_new_delivery(self) -> None:
         self.deliver("customers_raw", "c1.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
         self.ingest("customers_raw")
@@ -124,6 +109,17 @@ class ExactlyOnceTest(IngestTestCase):
         self.assertEqual(len(self.bronze("customers_raw")), 4)
         self.assertEqual([r.status for r in self.ledger("customers_raw")], ["loaded", "loaded"])
 
+    def test_a_delivery_that_kept_an_older_time_is_still_loaded(self) -> None:
+        self.deliver("customers_raw", "a.csv", CUSTOMER_HEADER + GOOD_ROWS)
+        self.ingest("customers_raw")
+        # Copied with its original time (as ``cp -p`` or ``rsync -t`` do): older than bronze.
+        self.deliver("customers_raw", "b.csv", CUSTOMER_HEADER + "C9,Late,,1.00,\n", age_s=3600)
+
+        result = self.ingest("customers_raw")["customers_raw"]
+
+        self.assertEqual([(o.status, o.rows_loaded) for o in result.outcomes], [("loaded", 1)])
+        self.assertEqual(len(self.bronze("customers_raw")), 4)
+
     def test_in_progress_and_hidden_files_are_not_delivered(self) -> None:
         for name in ("c1.csv.tmp", "c2.csv.partial", "_c3.csv", ".c4.csv", "_staging/c5.csv"):
             self.deliver("customers_raw", name, CUSTOMER_HEADER + GOOD_ROWS)
@@ -134,78 +130,6 @@ class ExactlyOnceTest(IngestTestCase):
         # Nothing was delivered, so nothing was written: not even the table.
         self.assertFalse(self.spark.catalog.tableExists("bronze.customers_raw"))
         self.assertEqual(len(self.ledger("customers_raw")), 0)
-
-
-class PreparedLoadTest(IngestTestCase):
-    """The newest file's load is prepared while the ledger is read when it arrived after
-    bronze's last commit; the ledger alone decides what is loaded."""
-
-    @contextlib.contextmanager
-    def spy(self, method: str) -> Iterator[list[Any]]:
-        """The values ``Ingestor.<method>`` returns while the block runs."""
-        original = getattr(Ingestor, method)
-        returned: list[Any] = []
-
-        def record(*args: Any, **kwargs: Any) -> Any:
-            value = original(*args, **kwargs)
-            returned.append(value)
-            return value
-
-        with mock.patch.object(Ingestor, method, autospec=True, side_effect=record):
-            yield returned
-
-    def test_a_rerun_with_no_new_files_prepares_nothing(self) -> None:
-        self.deliver("customers_raw", "c1.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
-        with self.spy("_delivered_since_last_load") as hints:
-            self.ingest("customers_raw")
-        self.assertEqual(hints, [True])  # no bronze table yet: every file is new
-
-        with (
-            self.spy("_delivered_since_last_load") as hints,
-            self.spy("_fingerprint") as hashed,
-            self.spy("ensure_data_tables") as checks,
-            self.spy("_plan") as plans,
-        ):
-            second = self.ingest("customers_raw")["customers_raw"]
-
-        self.assertEqual((hints, hashed, checks, plans), ([False], [], [], []))
-        self.assertEqual((second.outcomes, second.files_skipped), ([], 1))
-
-    def test_a_prepared_file_the_ledger_knows_is_not_loaded_again(self) -> None:
-        # An empty file fails without a bronze commit: as the newest file it still looks new
-        # (delivered after bronze's last commit) on every run, and only the ledger knows it.
-        self.deliver("customers_raw", "a.csv", CUSTOMER_HEADER + GOOD_ROWS, age_s=60)
-        self.ingest("customers_raw")
-        self.deliver("customers_raw", "b.csv", b"")
-        self.assertEqual(
-            [o.status for o in self.ingest("customers_raw")["customers_raw"].outcomes], ["failed"]
-        )
-        version = self.table_version("customers_raw")
-
-        with (
-            self.spy("_delivered_since_last_load") as hints,
-            self.spy("ensure_data_tables") as checks,
-        ):
-            again = self.ingest("customers_raw")["customers_raw"]
-
-        self.assertEqual((hints, len(checks)), ([True], 1))
-        self.assertEqual((again.outcomes, again.files_skipped), ([], 2))
-        self.assertEqual(self.table_version("customers_raw"), version)
-        self.assertEqual(len(self.bronze("customers_raw")), 3)
-        self.assertEqual([r.status for r in self.ledger("customers_raw")], ["loaded", "failed"])
-
-    def test_a_delivery_that_kept_an_older_time_is_loaded_unprepared(self) -> None:
-        self.deliver("customers_raw", "a.csv", CUSTOMER_HEADER + GOOD_ROWS)
-        self.ingest("customers_raw")
-        # Copied with its original time (as ``cp -p`` or ``rsync -t`` do): older than bronze.
-        self.deliver("customers_raw", "b.csv", CUSTOMER_HEADER + "C9,Late,,1.00,\n", age_s=3600)
-
-        with self.spy("_delivered_since_last_load") as hints:
-            result = self.ingest("customers_raw")["customers_raw"]
-
-        self.assertEqual(hints, [False])
-        self.assertEqual([(o.status, o.rows_loaded) for o in result.outcomes], [("loaded", 1)])
-        self.assertEqual(len(self.bronze("customers_raw")), 4)
 
 
 class CsvTest(IngestTestCase):
@@ -335,20 +259,43 @@ class CsvTest(IngestTestCase):
         self.assertIn("empty file", outcome.message)
         self.assertEqual([r.status for r in self.ledger("customers_raw")], ["failed"])
 
-    def test_non_utf8_bytes_fail_the_file_with_offset(self) -> None:
+    def test_a_line_that_is_not_utf8_is_quarantined_with_its_bytes(self) -> None:
+        bad = b"C2,Jos\xe9,1980-02-03,1,2025-01-01 10:00:00"
         self.deliver(
             "customers_raw",
             "c.csv",
-            (CUSTOMER_HEADER + "C1,Jos").encode() + b"\xe9,1980-02-03,1,2025-01-01 10:00:00\n",
+            (CUSTOMER_HEADER + "C1,Ann,1980-02-03,1,2025-01-01 10:00:00\n").encode()
+            + bad
+            + b"\nC3,Bo,1980-02-03,1,2025-01-01 10:00:00\n",
         )
+
+        (outcome,) = self.ingest("customers_raw")["customers_raw"].outcomes
+
+        self.assertEqual(
+            (outcome.status, outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined),
+            ("loaded", 3, 2, 1),
+        )
+        self.assertEqual(sorted(r.customer_id for r in self.bronze("customers_raw")), ["C1", "C3"])
+        (q,) = self.quarantine("customers_raw")
+        self.assertEqual(
+            (q._line_number, q._quarantine_reason, q._raw_record),
+            (3, "invalid_utf8: bytes that are not valid UTF-8", bad.decode(errors="replace")),
+        )
+        self.assertEqual(base64.b64decode(q._raw_bytes_base64), bad)
+
+    def test_a_file_in_another_encoding_throughout_fails_whole(self) -> None:
+        rows = "".join(f"C{i},Jos\xe9 {i},1980-02-03,1,2025-01-01 10:00:00\n" for i in range(4))
+        self.deliver("customers_raw", "latin1.csv", (CUSTOMER_HEADER + rows).encode("latin-1"))
         self.deliver("customers_raw", "ok.csv", CUSTOMER_HEADER + GOOD_ROWS)
 
         result = self.ingest("customers_raw")["customers_raw"]
 
         by_name = {o.path.name: o for o in result.outcomes}
-        self.assertEqual(by_name["c.csv"].status, "failed")
-        self.assertIn("not valid UTF-8", by_name["c.csv"].message)
-        self.assertIn("line 2", by_name["c.csv"].message)
+        self.assertEqual(by_name["latin1.csv"].status, "failed")
+        self.assertIn(
+            "latin1.csv: 4 of its 5 lines are not valid UTF-8", by_name["latin1.csv"].message
+        )
+        self.assertIn("encoding: ISO-8859-1", by_name["latin1.csv"].message)
         self.assertEqual(by_name["ok.csv"].status, "loaded")
         self.assertEqual(len(self.bronze("customers_raw")), 3)
 
@@ -554,28 +501,6 @@ class JsonTest(IngestTestCase):
         (outcome,) = self.ingest("orders_raw")["orders_raw"].outcomes
         self.assertEqual((outcome.rows_read, outcome.rows_loaded), (2, 2))
         self.assertEqual(sorted(r.order_id for r in self.bronze("orders_raw")), ["O1", "O2"])
-
-
-class JsonCensusBesideWriteTest(JsonTest):
-    """The JSON cases with the key census read beside the write (no head read before it), the
-    commit gate holding the write's commit for the census."""
-
-    def setUp(self) -> None:
-        super().setUp()
-        patcher = mock.patch.object(Ingestor, "census_head_bytes", 0)
-        patcher.start()
-        self.addCleanup(patcher.stop)
-
-
-class JsonCensusBeforeWriteTest(JsonTest):
-    """The JSON cases with the key census in the hashing pass, before the write: the order used
-    where the executors do not share the driver's file system (no commit gate)."""
-
-    def setUp(self) -> None:
-        super().setUp()
-        patcher = mock.patch("python_ingest.ingest.gate_supported", return_value=False)
-        patcher.start()
-        self.addCleanup(patcher.stop)
 
 
 class ParquetTest(IngestTestCase):

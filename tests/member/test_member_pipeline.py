@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
+from python_ingest.naming import Names
 from python_ingest.spark import get_spark
 from tests.e2e.pipeline import BASE_MONTHS, PipelineState, Snapshot, pipeline_state
 from tests.member import (
@@ -143,7 +144,7 @@ class MemberPipelineTest(unittest.TestCase):
         self.assertEqual(self.state.incremental.dbt_statuses.get(uid), "pass")
 
     def test_member_tables_are_delta(self) -> None:
-        spark = get_spark("local")
+        spark = get_spark(Names.for_target("local"))
         for table in TABLES:
             with self.subTest(table=table):
                 detail = spark.sql(f"describe detail {table}").first()
@@ -287,7 +288,9 @@ class MemberPipelineTest(unittest.TestCase):
         new_file = self.state.next_roster.deliveries[-1].file_name
         bronze = self.state.incremental.rows("bronze.member_raw")
         new_rows = sum(1 for r in bronze if _file_name(r["_source_file"]) == new_file)
-        history = get_spark("local").sql("describe history silver.member_roster_validated")
+        history = get_spark(Names.for_target("local")).sql(
+            "describe history silver.member_roster_validated"
+        )
         merges = [
             row["operationMetrics"] for row in history.collect() if row["operation"] == "MERGE"
         ]

@@ -27,7 +27,7 @@ __all__ = ["SparkLocalConnectionManager", "SparkLocalCredentials", "build_sessio
 class SparkLocalCredentials(SparkCredentials):
     """dbt-spark session credentials plus the session factory and the local catalog."""
 
-    session_factory: str = "python_ingest.spark:get_spark"
+    session_factory: str = "python_ingest.spark:local_session"
     catalog: str = "local"
     ansi: bool = True
 

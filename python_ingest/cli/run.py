@@ -9,30 +9,52 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from python_ingest.cli.common import (
+    EXIT_DATA,
+    EXIT_OK,
+    Subparsers,
+    add_scope,
+    contracts_for,
+    run_config,
+    session,
+)
+from python_ingest.cli.console import LayerRow, View
+from python_ingest.discovery import check_landing_dirs
+from python_ingest.logs import PipelineLogger
+from python_ingest.pipeline import IngestRun, TableResult, new_run_id, run_ingest
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from python_ingest.ingest import TableResult
+    from python_ingest.naming import Names
 
 __all__ = ["LayerSummary", "register", "run_dbt_build", "summarize"]
 
 _OK = ("success", "pass")
 _BAD = ("error", "fail", "runtime error")
+RUN_ID_ENV = "DATA_OPS_RUN_ID"
 
 
-def run_dbt_build(project_dir: str, target: str, domain: str | None, run_id: str) -> Any:
-    """``dbt build`` in-process; the sparklocal adapter reuses this process's session."""
+def run_dbt_build(
+    project_dir: str,
+    target: str,
+    domain: str | None,
+    run_id: str,
+    view: View | None = None,
+) -> Any:
+    """``dbt build`` in-process; the sparklocal adapter reuses this process's session. dbt's
+    output and events go to ``view`` when one is given."""
     from dbt.cli.main import dbtRunner
 
-    previous = os.environ.get("DATA_OPS_RUN_ID")
-    os.environ["DATA_OPS_RUN_ID"] = run_id  # read by the on-run-end hook
+    previous = os.environ.get(RUN_ID_ENV)
+    os.environ[RUN_ID_ENV] = run_id  # read by the on-run-end hook
     args = [
+        *(view.dbt_args() if view else []),
         "build",
         "--target",
         target,
@@ -46,12 +68,12 @@ def run_dbt_build(project_dir: str, target: str, domain: str | None, run_id: str
         # (cautious: a claims test that also refers to member models is not picked for member).
         args += ["--select", f"path:models/{domain}", "--indirect-selection", "cautious"]
     try:
-        return dbtRunner().invoke(args)
+        return dbtRunner(callbacks=[view.dbt_event] if view else []).invoke(args)
     finally:
         if previous is None:
-            os.environ.pop("DATA_OPS_RUN_ID", None)
+            os.environ.pop(RUN_ID_ENV, None)
         else:
-            os.environ["DATA_OPS_RUN_ID"] = previous
+            os.environ[RUN_ID_ENV] = previous
 
 
 @dataclass
@@ -63,7 +85,11 @@ class LayerSummary:
 
 
 def summarize(
-    spark: SparkSession, ingested: list[TableResult], nodes: list[Any], ingest_seconds: float
+    spark: SparkSession,
+    names: Names,
+    ingested: list[TableResult],
+    nodes: list[Any],
+    ingest_seconds: float,
 ) -> dict[str, LayerSummary]:
     """Per layer: tables built, their rows, test outcomes and time spent."""
     layers: dict[str, LayerSummary] = defaultdict(LayerSummary)
@@ -73,6 +99,7 @@ def summarize(
         bronze.tables.append(result.table)
         bronze.rows += result.total("rows_loaded")
         bronze.tests["quarantined rows"] += result.total("rows_quarantined")
+        bronze.tests["rescued rows"] += result.total("rows_rescued")
         bronze.tests["failed files"] += len(result.failed)
     layer_of: dict[str, str] = {}
     for node in nodes:
@@ -82,9 +109,8 @@ def summarize(
             summary = layers[layer]
             summary.seconds += node.execution_time or 0.0
             if str(node.status) in _OK:
-                relation = f"{layer}.{node.node.alias}"
-                summary.tables.append(relation)
-                summary.rows += spark.table(relation).count()
+                summary.tables.append(f"{layer}.{node.node.alias}")
+                summary.rows += spark.table(names.table(layer, node.node.alias)).count()
     for node in nodes:
         if node.node.resource_type in ("test", "unit_test"):
             attached = getattr(node.node, "attached_node", None) or ""
@@ -94,73 +120,45 @@ def summarize(
     return dict(layers)
 
 
-def _print_summary(run_id: str, catalog: str, layers: dict[str, LayerSummary]) -> None:
-    print(f"\ndata-ops run {run_id} (catalog {catalog})", file=sys.stderr)
-    print(
-        f"  {'layer':<8} {'tables':>6} {'rows':>12}  {'checks':<40} {'seconds':>8}", file=sys.stderr
-    )
-    for name in sorted(
-        layers,
-        key=lambda n: (
-            ("bronze", "silver", "gold").index(n) if n in ("bronze", "silver", "gold") else 9
-        ),
-    ):
-        layer = layers[name]
-        checks = ", ".join(f"{k} {v}" for k, v in sorted(layer.tests.items())) or "-"
-        print(
-            f"  {name:<8} {len(layer.tables):>6} {layer.rows:>12,}  {checks:<40} "
-            f"{layer.seconds:>8.1f}",
-            file=sys.stderr,
+def _summary_rows(layers: dict[str, LayerSummary]) -> list[LayerRow]:
+    order = ("bronze", "silver", "gold")
+    return [
+        (
+            name,
+            len(layers[name].tables),
+            layers[name].rows,
+            ", ".join(f"{k} {v}" for k, v in sorted(layers[name].tests.items())) or "-",
+            layers[name].seconds,
         )
-    print(
-        f"  logs: gold.pipeline_logs and gold.dbt_run_results where run_id = '{run_id}' "
-        "(`data-ops logs --run-id ...`); failing test rows: schema ua; docs: `make docs`",
-        file=sys.stderr,
-    )
+        for name in sorted(layers, key=lambda n: order.index(n) if n in order else len(order))
+    ]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from python_ingest.cli import (
-        EXIT_DATA,
-        EXIT_OK,
-        EXIT_USAGE,
-        _config,
-        _contracts,
-        _progress,
-        _spark,
-        ingest,
-    )
-    from python_ingest.ingest import check_landing_dirs, new_run_id
-    from python_ingest.logs import get_logger
-
-    config = _config(args)
-    if config.target != "local":
-        _progress(
-            "data-ops run works on the local target only; on Databricks the bundle job runs "
-            "the ingest task and then the dbt task (see README, 'Deploy to Databricks')"
-        )
-        return EXIT_USAGE
-    contracts = _contracts(config)
+    view: View = args.view
+    config = run_config(args)
+    contracts = contracts_for(config)
     check_landing_dirs(config.names, contracts)
-    spark = _spark(config)
-    run_id = new_run_id()
-    _progress(f"data-ops run {run_id}: ingest")
+    spark = session(config)
+    run = IngestRun.start(spark, config.names, config.target, new_run_id())
+    run_id = run.stamp.run_id
+    view.line(f"data-ops run {run_id}: ingest")
     started = time.monotonic()
-    results = ingest(spark, config, contracts, run_id)
+    results = run_ingest(run, contracts)
     ingest_seconds = time.monotonic() - started
     failed_files = sum(len(r.failed) for r in results)
-    _progress(f"data-ops run {run_id}: dbt build")
+    view.line(f"data-ops run {run_id}: dbt build")
     started = time.monotonic()
-    dbt_result = run_dbt_build(str(config.project_dir), config.target, config.domain, run_id)
+    dbt_result = run_dbt_build(str(config.project_dir), config.target, config.domain, run_id, view)
     nodes = list(getattr(dbt_result.result, "results", None) or [])
     statuses = Counter(str(n.status) for n in nodes)
     bad = sum(statuses[s] for s in _BAD)
-    logger = get_logger(
+    logger = PipelineLogger(
         domain=config.domain or "all",
         process="dbt",
         run_id=run_id,
         target=config.target,
-        catalog=config.catalog,
+        names=config.names,
         spark=spark,
     )
     logger.log(
@@ -173,22 +171,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         node_statuses=dict(statuses),
     )
     logger.flush()
-    _print_summary(run_id, config.catalog, summarize(spark, results, nodes, ingest_seconds))
-    sys.stdout.flush()
+    view.summary(
+        f"data-ops run {run_id} (catalog {config.catalog})",
+        _summary_rows(summarize(spark, config.names, results, nodes, ingest_seconds)),
+        f"logs: gold.pipeline_logs and gold.dbt_run_results where run_id = '{run_id}' "
+        "(`data-ops logs --run-id ...`); failing test rows: schema ua; docs: `make docs`",
+    )
     if failed_files or bad or not dbt_result.success:
-        _progress(f"data-ops run {run_id}: FAILED ({failed_files} file(s), {bad} dbt node(s))")
+        view.line(f"data-ops run {run_id}: FAILED ({failed_files} file(s), {bad} dbt node(s))")
         return EXIT_DATA
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from python_ingest.cli import _add_scope
-
+def register(sub: Subparsers) -> None:
     parser = sub.add_parser(
         "run",
-        help="ingest, then dbt build (local target), in one session",
-        description="Ingest new landing files, then `dbt build` (optionally one domain) in the "
-        "same process and Spark session, on the local target; ends with a per-layer summary.",
+        help="ingest, then dbt build, in one process",
+        description="Ingest new landing files, then `dbt build` (optionally one domain) against "
+        "the same target, in one process (and, on the local target, one Spark session); ends "
+        "with a per-layer summary. On Databricks the bundle's job runs the two as tasks.",
     )
-    _add_scope(parser, table=False)
+    add_scope(parser, table=False)
     parser.set_defaults(func=cmd_run)

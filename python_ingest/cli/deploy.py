@@ -1,4 +1,4 @@
-"""Deployment commands of the ``data-ops`` CLI: ``record-wheel``, ``upload``, ``status``.
+"""Deployment commands: ``record-wheel``, ``upload``, ``status``.
 
 ``record-wheel`` is the entry point the bundle's ``record_wheel`` job runs after a deploy, and
 the same command records a local build against the local catalog. ``upload`` and ``status``
@@ -16,25 +16,31 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from python_ingest.config import TARGETS
+from python_ingest.cli.common import EXIT_DATA, EXIT_OK, Subparsers
+from python_ingest.config import TARGETS, load_run_config
+from python_ingest.contract import TableContract, load_contracts
+from python_ingest.discovery import landing_dir
 from python_ingest.errors import ConfigError
-from python_ingest.naming import LOCAL_CATALOG, Names
+from python_ingest.naming import DATABRICKS_CATALOGS, LOCAL_CATALOG, Names
 
-__all__ = ["EXIT_DATA", "EXIT_OK", "cmd_record_wheel", "cmd_status", "cmd_upload", "register"]
+__all__ = ["cmd_record_wheel", "cmd_status", "cmd_upload", "register"]
 
-EXIT_OK, EXIT_DATA = 0, 1
 DISTRIBUTION = "data-ops"
 
 
 def _add_target(
-    parser: argparse.ArgumentParser, *, default: str | None, catalog: bool = True
+    parser: argparse.ArgumentParser,
+    *,
+    default: str | None,
+    catalog: bool = True,
+    targets: tuple[str, ...] = TARGETS,
 ) -> None:
     parser.add_argument(
         "--target",
-        choices=TARGETS,
+        choices=targets,
         default=default,
         required=default is None,
-        help="environment: local, dev, sit or prod" + (f" (default: {default})" if default else ""),
+        help="environment: " + ", ".join(targets) + (f" (default: {default})" if default else ""),
     )
     if not catalog:
         return
@@ -45,19 +51,8 @@ def _add_target(
     )
 
 
-def _catalog(args: argparse.Namespace) -> str:
-    catalog = str(args.catalog or args.target)
-    Names.for_catalog(catalog)  # validates the identifier with a ConfigError
-    return catalog
-
-
-def _databricks_target(args: argparse.Namespace, command: str) -> str:
-    if args.target == LOCAL_CATALOG:
-        raise ConfigError(
-            f"`data-ops {command}` works on a Databricks workspace; pass --target dev, sit or "
-            "prod (the local target reads the landing files in place)"
-        )
-    return str(args.target)
+def _names(args: argparse.Namespace) -> Names:
+    return Names.for_target(str(args.target), args.catalog)
 
 
 def _git_commit() -> str | None:
@@ -81,10 +76,15 @@ def _installed_version() -> str | None:
 
 def cmd_record_wheel(args: argparse.Namespace) -> int:
     """Record the wheel in <catalog>.gold.wheels; a second run for the same build is a no-op."""
+    from python_ingest.deploy.wheels import (
+        WheelRecord,
+        inspect_wheel,
+        record_wheel,
+        resolve_wheel_path,
+    )
     from python_ingest.spark import get_spark
-    from python_ingest.wheels import WheelRecord, inspect_wheel, record_wheel, resolve_wheel_path
 
-    catalog = _catalog(args)
+    names = _names(args)
     path = resolve_wheel_path(str(args.wheel), prefer_version=_installed_version())
     info = inspect_wheel(path)
     record = WheelRecord.of(
@@ -93,8 +93,7 @@ def cmd_record_wheel(args: argparse.Namespace) -> int:
         git_commit=args.git_commit or _git_commit(),
         deployed_by=args.deployed_by or getpass.getuser(),
     )
-    names = Names.for_catalog(catalog)
-    inserted = record_wheel(get_spark(catalog), names, record)
+    inserted = record_wheel(get_spark(names), names, record)
     verb = "recorded" if inserted else "already recorded"
     print(
         f"{verb}: {info.name} {info.version} sha256 {info.sha256[:12]} "
@@ -103,24 +102,39 @@ def cmd_record_wheel(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _default_source(domain: str) -> Path:
-    """The local target's landing folder of ``domain`` (where `make demo` writes files)."""
-    names = Names.for_catalog(LOCAL_CATALOG, local=True)
-    return names.volume_dir("bronze", "external") / f"{domain}_files"
+def _upload_contract(args: argparse.Namespace) -> TableContract:
+    """The bronze contract whose landing folder an upload fills: the domain's only table, or
+    the one ``--table`` names."""
+    project = load_run_config(project_dir=args.project_dir).project_dir
+    contracts = load_contracts(project, domain=args.domain, table=args.table)
+    if not contracts:
+        raise ConfigError(
+            f"domain {args.domain!r} declares no bronze table with an ingestion block in "
+            f"{project / 'models' / args.domain}"
+        )
+    if len(contracts) > 1:
+        tables = ", ".join(c.table for c in contracts)
+        raise ConfigError(
+            f"domain {args.domain!r} has {len(contracts)} bronze tables ({tables}), each with "
+            "its own landing folder; pass --table <name>"
+        )
+    return contracts[0]
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    """Upload landing files to /Volumes/<catalog>/bronze/external/<domain>_files/."""
-    from python_ingest.workspace import upload_landing_files, workspace_client
+    """Upload landing files to the table's landing folder in /Volumes/<catalog>/bronze/external/."""
+    from python_ingest.deploy.workspace import upload_landing_files, workspace_client
 
-    _databricks_target(args, "upload")
-    catalog = _catalog(args)
-    Names.for_catalog(catalog).table("bronze", args.domain)  # validates the domain name
-    source = Path(args.source) if args.source else _default_source(args.domain)
+    names = _names(args)
+    contract = _upload_contract(args)
+    # By default, what `make demo` delivered to the same table on the local target.
+    source = (
+        Path(args.source) if args.source else landing_dir(Names.for_target(LOCAL_CATALOG), contract)
+    )
     client = workspace_client(args.profile)
-    results = upload_landing_files(client, catalog, args.domain, source, overwrite=args.overwrite)
+    results = upload_landing_files(client, names, contract, source, overwrite=args.overwrite)
     for item in results:
-        print(f"{item.status:<9} {item.local} -> {item.remote} ({item.size} bytes)")
+        print(f"{item.status:<9} {item.local_path} -> {item.remote} ({item.size} bytes)")
     conflicts = [r for r in results if r.status == "conflict"]
     uploaded = sum(r.status == "uploaded" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
@@ -143,11 +157,10 @@ def cmd_upload(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Latest runs of the bundle's jobs in the target; exit 1 when a latest run failed."""
-    from python_ingest.workspace import job_run_statuses, workspace_client
+    from python_ingest.deploy.workspace import job_run_statuses, workspace_client
 
-    target = _databricks_target(args, "status")
     client = workspace_client(args.profile)
-    statuses = job_run_statuses(client, target, runs_per_job=args.runs)
+    statuses = job_run_statuses(client, str(args.target), runs_per_job=args.runs)
     for status in statuses:
         started = f"{status.started_at:%Y-%m-%d %H:%M}Z" if status.started_at else "-"
         duration = f"{status.duration_seconds:.0f}s" if status.duration_seconds else "-"
@@ -161,7 +174,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_DATA if any(latest.values()) else EXIT_OK
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add record-wheel, upload and status to the ``data-ops`` command line."""
     record = subparsers.add_parser(
         "record-wheel",
@@ -189,16 +202,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     upload = subparsers.add_parser(
         "upload",
         help="upload local landing files to the target's UC volume",
-        description="Upload landing files to /Volumes/<catalog>/bronze/external/<domain>_files/,"
-        " keeping subfolders. Existing remote files are never replaced unless --overwrite: the "
-        "same size is skipped, a different size is a conflict (exit 1).",
+        description="Upload landing files to the table's landing folder (its contract's "
+        "ingestion.landing_folder) in /Volumes/<catalog>/bronze/external/, keeping subfolders. "
+        "Existing remote files are never replaced unless --overwrite: the same size is skipped,"
+        " a different size is a conflict (exit 1).",
     )
-    _add_target(upload, default=None)
+    # A workspace command: the local target has no workspace (its landing files are read in
+    # place).
+    _add_target(upload, default=None, targets=DATABRICKS_CATALOGS)
     upload.add_argument("--domain", required=True, help="domain whose files to upload")
+    upload.add_argument(
+        "--table", default=None, help="bronze table (needed when the domain has several)"
+    )
+    upload.add_argument(
+        "--project-dir",
+        type=Path,
+        default=Path(),
+        dest="project_dir",
+        help="data-ops project root holding the contracts (default: .)",
+    )
     upload.add_argument(
         "--source",
         default=None,
-        help="local folder (default: the local target's <domain>_files landing folder)",
+        help="local folder (default: the same table's landing folder on the local target)",
     )
     upload.add_argument("--overwrite", action="store_true", help="replace existing remote files")
     upload.add_argument("--profile", default=None, help="Databricks CLI profile to authenticate")
@@ -210,7 +236,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="List the latest runs of the jobs tagged project=data-ops and target=<target>"
         " (the bundle's jobs); exit 1 when a job's latest run failed.",
     )
-    _add_target(status, default=None, catalog=False)
+    _add_target(status, default=None, catalog=False, targets=DATABRICKS_CATALOGS)
     status.add_argument(
         "--runs", type=int, default=1, help="runs per job, newest first (default: 1)"
     )

@@ -179,15 +179,11 @@ def _schema() -> StructType:
 
 
 def ensure_wheels_table(spark: SparkSession, names: Names) -> str:
-    """Create ``gold.wheels`` if missing; returns its name.
-
-    Locally the ``gold`` schema is created too. On Databricks it belongs to the bundle (sit,
-    prod) or the workspace admins (dev), so a missing schema is an error, not something to
-    create with the job's identity.
-    """
+    """Create ``gold.wheels`` (and its schema) if missing; returns its name. On Databricks the
+    schema exists already (the bundle or the workspace admins create it), so the ``if not
+    exists`` is a no-op there."""
     table = names.table(*WHEELS_TABLE)
-    if names.local:
-        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {names.schema(WHEELS_TABLE[0])}")
+    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {names.schema(WHEELS_TABLE[0])}")
     columns = ",\n  ".join(f"{name} {ddl} COMMENT '{comment}'" for name, ddl, comment in _COLUMNS)
     spark.sql(
         f"CREATE TABLE IF NOT EXISTS {table} (\n  {columns}\n) USING DELTA "

@@ -1,9 +1,10 @@
 """Workspace operations for engineers at a terminal, through databricks-sdk.
 
-``upload`` copies local landing files to the Unity Catalog volume the ingest task reads
-(``/Volumes/<catalog>/bronze/external/<domain>_files/``). Landing files are immutable
-deliveries that ingestion loads exactly once, so an existing remote file is never replaced
-unless asked: the same size is a repeat upload (skipped), a different size is a conflict.
+``upload`` copies local landing files to the Unity Catalog volume folder the ingest task reads:
+the table's landing folder as its contract declares it (``discovery.landing_dir``). Landing
+files are immutable deliveries that ingestion loads exactly once, so an existing remote file
+is never replaced unless asked: the same size is a repeat upload (skipped), a different size
+is a conflict.
 ``status`` reports the last runs of the bundle's jobs, found by their ``project`` and
 ``target`` tags, so nobody needs the job IDs a deployment assigned.
 """
@@ -16,18 +17,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from python_ingest.discovery import LANDING_VOLUME, landing_dir
 from python_ingest.errors import ConfigError
-from python_ingest.naming import Names
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
+
+    from python_ingest.contract import TableContract
+    from python_ingest.naming import Names
 
 __all__ = [
     "FAILED_RESULTS",
     "JobRunStatus",
     "UploadedFile",
     "job_run_statuses",
-    "landing_volume_path",
     "upload_landing_files",
     "workspace_client",
 ]
@@ -51,17 +54,11 @@ def workspace_client(profile: str | None = None) -> WorkspaceClient:
         ) from err
 
 
-def landing_volume_path(catalog: str, domain: str) -> str:
-    """``/Volumes/<catalog>/bronze/external/<domain>_files``: where ingest looks for files."""
-    names = Names.for_catalog(catalog, local=False)
-    return (names.volume_dir("bronze", "external") / f"{domain}_files").as_posix()
-
-
 @dataclass(frozen=True)
 class UploadedFile:
     """What happened to one local file."""
 
-    local: Path
+    local_path: Path
     remote: str
     size: int
     status: UploadStatus
@@ -70,27 +67,28 @@ class UploadedFile:
 
 def upload_landing_files(
     client: WorkspaceClient,
-    catalog: str,
-    domain: str,
+    names: Names,
+    contract: TableContract,
     source: Path,
     *,
     overwrite: bool = False,
 ) -> list[UploadedFile]:
-    """Upload every file under ``source`` to the domain's landing folder, keeping subfolders."""
+    """Upload every file under ``source`` to the table's landing folder, keeping subfolders."""
     from databricks.sdk.errors import NotFound
 
-    volume = f"{catalog}.bronze.external"
+    volume = f"{names.catalog}.{'.'.join(LANDING_VOLUME)}"
     try:
         client.volumes.read(volume)
     except NotFound as err:
         raise ConfigError(
             f"volume {volume} does not exist: deploy the bundle to this target (sit, prod) or "
-            "ask a workspace admin to create it for dev (docs/deploy.md), then retry"
+            "ask a workspace admin to create it for dev (README, 'Deploy to Databricks'), then "
+            "retry"
         ) from err
     if not source.is_dir():
         raise ConfigError(f"landing folder {str(source)!r} does not exist; pass --source <dir>")
     files = sorted(p for p in source.rglob("*") if p.is_file() and not p.name.startswith("."))
-    remote_root = landing_volume_path(catalog, domain)
+    remote_root = landing_dir(names, contract).as_posix()
     results: list[UploadedFile] = []
     created: set[str] = set()
     for path in files:

@@ -1,0 +1,1 @@
+"""Deployment helpers: the wheel record and workspace operations through databricks-sdk."""

@@ -6,7 +6,7 @@ UV := $(CURDIR)/tools/uv.sh
 RUN := $(UV) run --frozen --no-sync
 export DATA_OPS_LAKEHOUSE ?= $(CURDIR)/.lakehouse
 
-.PHONY: help setup demo test lint docs docs-serve bench bundle-check clean
+.PHONY: help setup demo report test lint docs docs-serve bench bundle-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ setup:  ## install uv, the pinned Python environment, the Delta jars and Chromiu
 
 demo: setup  ## generate data, ingest it and build silver + gold on the local target
 	@$(RUN) python -m tools.demo
+
+report: setup  ## run report of the local lakehouse: target/run_report.html (charts, runs, failures)
+	@$(RUN) data-ops report --target local
 
 test: setup  ## lint + type checks + unittest suites + local dbt build; ends with `N passed, N failed`
 	@$(RUN) python -m tests.run

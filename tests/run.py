@@ -63,7 +63,13 @@ def lint_checks() -> list[tuple[str, bool]]:
 # The logs/CLI ingestion tests run with the pipeline suites to balance the two (measured: core
 # 727 s, pipeline 602 s before).
 GROUPS: dict[str, tuple[str, ...]] = {
-    "pipeline": ("tests.e2e", "tests.member", "tests.claims", "tests.ingest.test_logs_cli"),
+    "pipeline": (
+        "tests.e2e",
+        "tests.member",
+        "tests.claims",
+        "tests.ingest.test_logs_cli",
+        "tests.report.test_report",
+    ),
     "core": (),  # every other test module
 }
 

@@ -5,6 +5,9 @@
     `run_id` is DATA_OPS_RUN_ID (set by `data-ops run`, and equal to the ingestion run id, so it
     joins gold.pipeline_logs) or dbt's invocation id.
     For tests with store_failures, `failures_relation` names the table holding the failing rows.
+    `schema_name` is the node's schema, i.e. its layer (silver, gold; ua for data tests): the run
+    report and the operations dashboard sum durations per layer with it. A table made before the
+    column existed gets it added (older rows keep null there).
 #}
 {% macro run_results_relation() -%}
     {{ return(api.Relation.create(
@@ -49,7 +52,8 @@
             failures_relation string,
             started_at timestamp,
             completed_at timestamp,
-            recorded_at timestamp
+            recorded_at timestamp,
+            schema_name string
         ) using delta
         comment 'dbt node results per invocation (data-ops on-run-end hook); join gold.pipeline_logs on run_id.'
         tblproperties (
@@ -58,6 +62,10 @@
         )
     {%- endset -%}
     {% do run_query(create_sql) %}
+    {%- set existing = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+    {%- if 'schema_name' not in existing -%}
+        {% do run_query('alter table ' ~ relation ~ ' add columns (schema_name string)') %}
+    {%- endif -%}
     {%- set run_id = env_var('DATA_OPS_RUN_ID', invocation_id) -%}
     {%- set rows = [] -%}
     {%- for result in results -%}
@@ -82,7 +90,8 @@
             ~ ", " ~ sql_text(result.message) ~ ", " ~ sql_text(failures_relation)
             ~ ", " ~ ("timestamp'" ~ started.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "'" if started else 'null')
             ~ ", " ~ ("timestamp'" ~ completed.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "'" if completed else 'null')
-            ~ ", current_timestamp())"
+            ~ ", current_timestamp(), " ~ sql_text(node.schema)
+            ~ ")"
         ) -%}
     {%- endfor -%}
     {%- set insert_sql -%}

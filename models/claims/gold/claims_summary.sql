@@ -1,18 +1,6 @@
-with claims_medical as (
+with claims_lines as (
 
-    select * from {{ ref('claims_medical') }}
-
-),
-
-claims_professional as (
-
-    select * from {{ ref('claims_professional') }}
-
-),
-
-claims_pharmacy as (
-
-    select * from {{ ref('claims_pharmacy') }}
+    select * from {{ ref('claims_lines') }}
 
 ),
 
@@ -22,76 +10,34 @@ member_months as (
 
 ),
 
-claim_lines as (
-
-    select
-        'institutional' as claim_type,
-        claims_medical.claim_id,
-        claims_medical.claim_status,
-        claims_medical.line_of_business,
-        claims_medical.product_code,
-        claims_medical.billed_amount,
-        claims_medical.allowed_amount,
-        claims_medical.paid_amount,
-        claims_medical.service_from_date
-    from claims_medical
-
-    union all
-
-    select
-        'professional' as claim_type,
-        claims_professional.claim_id,
-        claims_professional.claim_status,
-        claims_professional.line_of_business,
-        claims_professional.product_code,
-        claims_professional.billed_amount,
-        claims_professional.allowed_amount,
-        claims_professional.paid_amount,
-        claims_professional.service_from_date
-    from claims_professional
-
-    union all
-
-    select
-        'pharmacy' as claim_type,
-        claims_pharmacy.claim_id,
-        claims_pharmacy.claim_status,
-        claims_pharmacy.line_of_business,
-        claims_pharmacy.product_code,
-        claims_pharmacy.billed_amount,
-        claims_pharmacy.allowed_amount,
-        claims_pharmacy.paid_amount,
-        claims_pharmacy.fill_date as service_from_date
-    from claims_pharmacy
-
-),
-
 monthly_claims as (
 
     select
-        trunc(claim_lines.service_from_date, 'MM') as service_month_start_date,
-        claim_lines.claim_type,
-        claim_lines.line_of_business,
-        claim_lines.product_code,
-        count(distinct claim_lines.claim_id) as claim_count,
-        count(distinct case when claim_lines.claim_status = 'paid' then claim_lines.claim_id end)
+        trunc(claims_lines.service_from_date, 'MM') as service_month_start_date,
+        claims_lines.claim_type,
+        claims_lines.line_of_business,
+        claims_lines.product_code,
+        count(distinct claims_lines.claim_id) as claim_count,
+        count(distinct case when claims_lines.claim_status = 'paid' then claims_lines.claim_id end)
             as paid_claim_count,
         count(
-            distinct case when claim_lines.claim_status = 'denied' then claim_lines.claim_id end
+            distinct case when claims_lines.claim_status = 'denied' then claims_lines.claim_id end
         ) as denied_claim_count,
         count(
-            distinct case when claim_lines.claim_status = 'pending' then claim_lines.claim_id end
+            distinct case when claims_lines.claim_status = 'pending' then claims_lines.claim_id end
         ) as pending_claim_count,
         count(*) as line_count,
-        sum(claim_lines.billed_amount) as billed_amount,
-        sum(claim_lines.allowed_amount) as allowed_amount,
-        sum(claim_lines.paid_amount) as paid_amount
-    from claim_lines
+        sum(claims_lines.billed_amount) as billed_amount,
+        sum(claims_lines.allowed_amount) as allowed_amount,
+        sum(claims_lines.paid_amount) as paid_amount
+    from claims_lines
+    -- The claim types of the three claim line tables; an unmapped raw type stays in silver.
+    where claims_lines.claim_type in ('institutional', 'professional', 'pharmacy')
     group by
-        trunc(claim_lines.service_from_date, 'MM'),
-        claim_lines.claim_type,
-        claim_lines.line_of_business,
-        claim_lines.product_code
+        trunc(claims_lines.service_from_date, 'MM'),
+        claims_lines.claim_type,
+        claims_lines.line_of_business,
+        claims_lines.product_code
 
 ),
 

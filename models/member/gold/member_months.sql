@@ -1,24 +1,21 @@
-with eligibility_months as (
+-- The PMPM denominator is member_summary's member_months column, kept as its own narrow table
+-- (no empty cells) so claims_summary and the dashboards read one small relation.
+with member_summary as (
 
-    select * from {{ ref('member_eligibility_months') }}
+    select * from {{ ref('member_summary') }}
 
 ),
 
 final as (
 
     select
-        eligibility_months.month_start_date,
-        eligibility_months.line_of_business,
-        eligibility_months.product_code,
-        eligibility_months.plan_id,
-        count(distinct eligibility_months.member_key) as member_months
-    from eligibility_months
-    where eligibility_months.is_member_month
-    group by
-        eligibility_months.month_start_date,
-        eligibility_months.line_of_business,
-        eligibility_months.product_code,
-        eligibility_months.plan_id
+        member_summary.month_start_date,
+        member_summary.line_of_business,
+        member_summary.product_code,
+        member_summary.plan_id,
+        member_summary.member_months
+    from member_summary
+    where member_summary.member_months > 0
 
 )
 

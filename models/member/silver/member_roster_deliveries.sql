@@ -1,6 +1,39 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='roster_delivery_id',
+    )
+}}
+
+{#-
+    One row per delivered roster file. member_roster_validated merges a delivery's rows in one
+    run, so an incremental run aggregates only the deliveries it has not seen: their rows are
+    complete. The lookback on ingested_at lets Delta skip the older files of the table.
+-#}
+
 with roster_rows as (
 
-    select * from {{ ref('member_roster_validated') }}
+    select validated.*
+    from {{ ref('member_roster_validated') }} as validated
+    {% if is_incremental() %}
+        where
+            validated.ingested_at >= (
+                select
+                    coalesce(
+                        max(known.ingested_at) - interval {{ var('member_lookback_days', 3) }} days,
+                        timestamp '1900-01-01 00:00:00'
+                    )
+                from {{ this }} as known
+            )
+            and not exists (
+                select 1
+                from {{ this }} as known
+                where
+                    known.source_file = validated.source_file
+                    and known.source_file_modified_at = validated.source_file_modified_at
+            )
+    {% endif %}
 
 ),
 

@@ -19,7 +19,7 @@ __all__ = ["build_order", "domain_dependencies", "domain_of", "project_domains"]
 
 
 def domain_of(original_file_path: str) -> str | None:
-    """``models/claims/silver/claims_lines.py`` -> ``claims``; None outside ``models/<domain>/``."""
+    """``models/claims/intermediate/claims_lines.py`` -> ``claims``; None outside ``models/<domain>/``."""
     parts = PurePosixPath(original_file_path.replace("\\", "/")).parts
     return parts[1] if len(parts) >= 3 and parts[0] == "models" else None
 

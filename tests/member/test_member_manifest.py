@@ -86,7 +86,9 @@ class MemberManifestTest(unittest.TestCase):
         for name, node in self.models.items():
             with self.subTest(model=name):
                 self.assertEqual(node["database"], "sit")
-                layer = node["original_file_path"].split("/")[2]
+                folder = node["original_file_path"].split("/")[2]
+                # Private intermediate models build beside the public silver ones.
+                layer = {"intermediate": "silver"}.get(folder, folder)
                 self.assertEqual(node["schema"], layer)
 
     def test_every_member_column_carries_a_phi_class_and_a_description(self) -> None:

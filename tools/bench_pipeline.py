@@ -22,8 +22,10 @@ Each run's phases come from its JSON-lines stdout (python_ingest's records and d
 
 Memory, sampled every 0.5 s from this process while the run lives:
 
-- RSS of the run's process tree (python + the Spark JVM it starts): the peak of the sum of
-  ``VmRSS`` over the tree's processes; and each process's ``VmHWM`` (its own peak) as last seen;
+- memory of the run's process tree (python + the Spark JVM it starts): the peak of the sum of
+  ``Pss`` over the tree's processes (``/proc/<pid>/smaps_rollup``; a JVM thread forked to run a
+  helper command shares the JVM's pages, which summed ``VmRSS`` would count twice), and each
+  process's ``VmHWM`` (its own peak RSS) as last seen;
 - JVM heap: read from the JVM's own performance counters (``/tmp/hsperfdata_<user>/<pid>``, the
   memory-mapped file ``jstat`` reads), so no attach and no extra JVM per sample: peak heap used
   (eden + survivors + old; a sample can miss the top just before a collection, so this is a
@@ -171,6 +173,11 @@ _GC_TIME = re.compile(r"sun\.gc\.collector\.\d+\.time")
 _GC_COUNT = re.compile(r"sun\.gc\.collector\.\d+\.invocations")
 
 
+# A JVM thread forked to start a helper command (Hadoop's chmod...), not yet exec'd: it shares
+# the JVM's pages, so its VmHWM repeats the JVM's.
+_FORK = re.compile(r"Thread-\d+")
+
+
 def _total(counters: dict[str, int], pattern: re.Pattern[str]) -> int:
     return sum(v for k, v in counters.items() if pattern.fullmatch(k))
 
@@ -181,6 +188,18 @@ def _proc_status(pid: int) -> dict[str, str]:
     except OSError:
         return {}
     return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+
+
+def _pss(pid: int) -> int | None:
+    """Proportional set size in bytes: shared pages split among the processes sharing them."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return None
 
 
 def _kb(value: str | None) -> int:
@@ -231,7 +250,7 @@ class Heap:
 
 @dataclass
 class Memory:
-    rss_tree_peak: int = 0
+    tree_peak: int = 0
     hwm: dict[str, int] = field(default_factory=dict)  # "<comm> <pid>" -> VmHWM
     heaps: dict[int, Heap] = field(default_factory=dict)  # every JVM of the tree by pid
     samples: int = 0
@@ -266,15 +285,17 @@ class Sampler(threading.Thread):
             status = _proc_status(pid)
             if not status:
                 continue
-            rss += _kb(status.get("VmRSS"))
+            pss = _pss(pid)
+            rss += _kb(status.get("VmRSS")) if pss is None else pss
             command = status.get("Name", "?").strip()
-            name = f"{command} {pid}"
-            memory.hwm[name] = max(memory.hwm.get(name, 0), _kb(status.get("VmHWM")))
+            if not _FORK.fullmatch(command):
+                name = f"{command} {pid}"
+                memory.hwm[name] = max(memory.hwm.get(name, 0), _kb(status.get("VmHWM")))
             if command == "java":
                 counters = _perf_counters(self.perf_dir / str(pid))
                 if counters:
                     memory.heaps.setdefault(pid, Heap()).update(counters)
-        memory.rss_tree_peak = max(memory.rss_tree_peak, rss)
+        memory.tree_peak = max(memory.tree_peak, rss)
         memory.samples += 1
 
     def stop(self) -> Memory:
@@ -419,7 +440,7 @@ def _memory_figures(memory: Memory) -> dict[str, Any]:
         return round(value / MB, 1) if driver else None
 
     return {
-        "rss_tree_peak_mb": round(memory.rss_tree_peak / MB, 1),
+        "pss_tree_peak_mb": round(memory.tree_peak / MB, 1),
         # the python driver and the JVM; short-lived helpers (readlink, the launcher) left out
         "vmhwm_mb": {k: round(v / MB, 1) for k, v in sorted(memory.hwm.items()) if v >= 100 * MB},
         "jvm_pid": driver[0] if driver else None,
@@ -627,7 +648,7 @@ def _row(label: str, run: dict[str, Any]) -> str:
         f"{layers.get('silver', {}).get('seconds', 0.0):>8.1f} "
         f"{layers.get('gold', {}).get('seconds', 0.0):>8.1f} {run['tests']['seconds']:>8.1f} "
         f"{run['other_seconds']:>8.1f} {run['bronze_rows_per_second'] or 0:>10,} "
-        f"{memory['rss_tree_peak_mb']:>8,.0f} {heap if heap is not None else float('nan'):>8,.0f}"
+        f"{memory['pss_tree_peak_mb']:>8,.0f} {heap if heap is not None else float('nan'):>8,.0f}"
         f"  {run['load_before'][0]:.2f}/{run['load_after'][0]:.2f}"
     )
 
@@ -635,7 +656,7 @@ def _row(label: str, run: dict[str, Any]) -> str:
 def report(result: dict[str, Any]) -> str:
     head = (
         f"  {'run':<12} {'wall s':>8} {'ingest':>8} {'dbt':>8} {'silver':>8} {'gold':>8} "
-        f"{'tests':>8} {'other':>8} {'bronze r/s':>10} {'RSS MB':>8} {'heap MB':>8}  load 1m"
+        f"{'tests':>8} {'other':>8} {'bronze r/s':>10} {'PSS MB':>8} {'heap MB':>8}  load 1m"
     )
     lines = [
         f"bench-pipeline: {result['members']:,} members, {result['months']} month(s) + 1, "
@@ -721,8 +742,10 @@ def main(argv: list[str] | None = None) -> int:
             "cores": os.cpu_count(),
             "cores_usable": len(os.sched_getaffinity(0)),
             "memory_method": (
-                "rss: peak of the summed VmRSS of the run's process tree, sampled every "
-                f"{SAMPLE_SECONDS} s, and each process's VmHWM as last seen; heap: the JVM's "
+                "pss_tree_peak: peak of the summed Pss (smaps_rollup; VmRSS where unreadable) of "
+                "the run's process tree, sampled every "
+                f"{SAMPLE_SECONDS} s; vmhwm: each process's own peak RSS as last seen; heap: the "
+                "JVM's "
                 "hsperfdata counters (as jstat -gc) sampled every "
                 f"{SAMPLE_SECONDS} s: used = eden + survivors + old (a lower bound)"
             ),

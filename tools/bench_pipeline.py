@@ -6,7 +6,8 @@ months 1..M, and month M+1 on its own. Then, per repeat, in a fresh throw-away l
 
 1. full: months 1..M land, one ``data-ops run --target local --log-format json`` process;
 2. incremental: month M+1 lands, a second such process (a monthly run is a new process, so the
-   interpreter, the Spark session and dbt's parse are part of its cost).
+   interpreter, the Spark session and dbt's parse are part of its cost). One untimed
+   ``dbt parse`` comes first, so both runs start from a current partial-parse state.
 
 Each run's phases come from its JSON-lines stdout (python_ingest's records and dbt's JSON log):
 
@@ -18,7 +19,11 @@ Each run's phases come from its JSON-lines stdout (python_ingest's records and d
 - layers: per schema (silver, gold), the sum of its model nodes' execution times (dbt's
   ``LogModelResult`` events) and the span from its first node's start to its last's finish;
 - tests: data tests and unit tests, the sum of their node execution times;
-- total: the process's wall time measured here, from start to exit.
+- total: the process's wall time measured here, from start to exit; other = total - ingest -
+  dbt build (interpreter and Spark start, the summary's row counts).
+
+Rows: bronze rows loaded (the ``summary`` records' ``rows_loaded``) per ingest second; rows in
+silver and gold after the run (the summary table the run prints on stderr).
 
 Memory, sampled every 0.5 s from this process while the run lives:
 

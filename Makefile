@@ -5,11 +5,14 @@ SHELL := /bin/bash
 UV := $(CURDIR)/tools/uv.sh
 RUN := $(UV) run --frozen --no-sync
 export DATA_OPS_LAKEHOUSE ?= $(CURDIR)/.lakehouse
+MEMBERS ?= 100000
+MONTHS ?= 12
+REPEAT ?= 1
 
-.PHONY: help setup demo report test lint docs docs-serve bench bundle-check clean
+.PHONY: help setup demo report test lint docs docs-serve bench bench-pipeline bundle-check clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 setup:  ## install uv, the pinned Python environment, the Delta jars and Chromium (offline once done)
 	@$(UV) sync --frozen --quiet --offline 2>/dev/null || $(UV) sync --frozen --quiet
@@ -37,6 +40,9 @@ docs-serve: docs  ## serve the dbt docs site on http://localhost:8080
 
 bench: setup  ## ingestion throughput against a bare Spark write of the same files
 	@$(RUN) python -m tools.bench
+
+bench-pipeline: setup  ## time a full run of MONTHS months and a one-more-month run (MEMBERS, REPEAT)
+	@$(RUN) python -m tools.bench_pipeline --members $(MEMBERS) --months $(MONTHS) --repeat $(REPEAT)
 
 bundle-check: setup  ## offline check of the Databricks bundle: schema, references, domains, dbt, wheel
 	@UV=$(UV) $(RUN) python -m tools.bundle_check

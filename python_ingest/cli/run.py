@@ -16,6 +16,7 @@ import argparse
 import os
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from python_ingest.cli.common import (
 from python_ingest.cli.console import LayerRow, View
 from python_ingest.contract import TableContract, load_contracts
 from python_ingest.discovery import check_landing_dirs
-from python_ingest.domains import build_order, domain_dependencies, project_domains
+from python_ingest.domains import build_order, domain_dependencies, domain_of, project_domains
 from python_ingest.errors import ConfigError
 from python_ingest.logs import PipelineLogger
 from python_ingest.pipeline import IngestRun, TableResult, new_run_id, run_ingest
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DomainStep",
     "LayerSummary",
+    "cross_domain_tests",
     "parse_nodes",
     "plan_run",
     "register",
@@ -63,9 +65,11 @@ def run_dbt_build(
     domain: str | None,
     run_id: str,
     view: View | None = None,
+    tests: Sequence[str] = (),
 ) -> Any:
     """``dbt build`` in-process; the sparklocal adapter reuses this process's session. dbt's
-    output and events go to ``view`` when one is given."""
+    output and events go to ``view`` when one is given. ``tests`` (node names) builds those
+    data tests only, instead of a domain."""
     from dbt.cli.main import dbtRunner
 
     previous = os.environ.get(RUN_ID_ENV)
@@ -80,7 +84,9 @@ def run_dbt_build(
         "--profiles-dir",
         project_dir,
     ]
-    if domain:
+    if tests:
+        args += ["--select", *tests]
+    elif domain:
         # The bundle job's selector: only this domain's models and the tests wholly inside it
         # (cautious: a claims test that also refers to member models is not picked for member).
         args += ["--select", f"path:models/{domain}", "--indirect-selection", "cautious"]
@@ -184,14 +190,17 @@ def parse_nodes(project_dir: str, target: str, view: View | None = None) -> list
             "fix the project (`dbt parse` prints the cause) before running it"
         )
     manifest: Any = result.result
-    return [
-        {
-            "unique_id": node.unique_id,
-            "original_file_path": node.original_file_path,
-            "depends_on": {"nodes": list(node.depends_on.nodes)},
-        }
-        for node in manifest.nodes.values()
-    ]
+    return [_record(node) for node in [*manifest.nodes.values(), *manifest.sources.values()]]
+
+
+def _record(node: Any) -> dict[str, Any]:
+    depends_on = getattr(node, "depends_on", None)  # sources depend on nothing
+    return {
+        "unique_id": node.unique_id,
+        "name": node.name,
+        "original_file_path": node.original_file_path,
+        "depends_on": {"nodes": list(depends_on.nodes) if depends_on is not None else []},
+    }
 
 
 def plan_run(
@@ -213,51 +222,72 @@ def plan_run(
     ]
 
 
+def cross_domain_tests(nodes: list[dict[str, Any]], domains: Sequence[str]) -> dict[str, set[str]]:
+    """Data tests no domain's build selects, with the domains they read: tests outside
+    ``models/<domain>/`` that read no model or source (they read dbt's graph) or read several
+    of ``domains``. A run builds them after those domains, as a step of their own."""
+    domain_by_id = {str(n["unique_id"]): domain_of(str(n["original_file_path"])) for n in nodes}
+    found: dict[str, set[str]] = {}
+    for node in nodes:
+        if not str(node["unique_id"]).startswith("test.") or domain_of(
+            str(node["original_file_path"])
+        ):
+            continue
+        parents = {
+            domain_by_id.get(str(p)) for p in (node.get("depends_on") or {}).get("nodes", [])
+        }
+        # One domain: its own build picks the test (cautious indirect selection).
+        if len(parents) != 1 and all(d in domains for d in parents):
+            found[str(node["name"])] = {d for d in parents if d}
+    return found
+
+
 @dataclass
 class _Outcome:
     ingested: list[TableResult] = field(default_factory=list)
     nodes: list[Any] = field(default_factory=list)
     ingest_seconds: float = 0.0
     failed_domains: set[str] = field(default_factory=set)
+    skipped: list[str] = field(default_factory=list)
 
 
-def _build_domain(
-    config: RunConfig, run: IngestRun, step: DomainStep, view: View, outcome: _Outcome
-) -> None:
-    """Ingest one domain's contracts, then ``dbt build`` its models (the bundle job's unit)."""
-    run_id = run.stamp.run_id
-    if step.contracts:
-        view.line(f"data-ops run {run_id}: {step.domain}: ingest")
-        started = time.monotonic()
-        outcome.ingested += run_ingest(run, step.contracts)
-        outcome.ingest_seconds += time.monotonic() - started
-    view.line(f"data-ops run {run_id}: {step.domain}: dbt build")
+def _dbt_step(
+    config: RunConfig,
+    run: IngestRun,
+    view: View,
+    outcome: _Outcome,
+    domain: str | None,
+    tests: Sequence[str] = (),
+) -> bool:
+    """One ``dbt build`` (a domain's models, or the named tests) and its pipeline log record;
+    False when a node or dbt itself failed."""
     started = time.monotonic()
-    dbt_result = run_dbt_build(str(config.project_dir), config.target, step.domain, run_id, view)
+    dbt_result = run_dbt_build(
+        str(config.project_dir), config.target, domain, run.stamp.run_id, view, tests
+    )
     nodes = list(getattr(dbt_result.result, "results", None) or [])
     outcome.nodes += nodes
     statuses = Counter(str(n.status) for n in nodes)
-    bad = sum(statuses[s] for s in _BAD)
-    if bad or not dbt_result.success:
-        outcome.failed_domains.add(step.domain)
+    ok = dbt_result.success and not sum(statuses[s] for s in _BAD)
     logger = PipelineLogger(
-        domain=step.domain,
+        domain=domain or "all",
         process="dbt",
-        run_id=run_id,
+        run_id=run.stamp.run_id,
         target=config.target,
         names=config.names,
         spark=run.spark,
     )
     logger.log(
         "dbt_build",
-        "error" if bad or not dbt_result.success else "ok",
-        f"dbt build of models/{step.domain}: {len(nodes)} node(s): "
-        + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
+        "ok" if ok else "error",
+        f"dbt build of {f'models/{domain}' if domain else 'the tests across domains'}: "
+        f"{len(nodes)} node(s): " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
         duration_ms=int((time.monotonic() - started) * 1000),
         nodes=len(nodes),
         node_statuses=dict(statuses),
     )
     logger.flush()
+    return bool(ok)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -271,18 +301,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_id = run.stamp.run_id
     view.line(f"data-ops run {run_id}: domains {' -> '.join(s.domain for s in steps)}")
     outcome = _Outcome()
-    skipped: list[str] = []
     for step in steps:
-        failed_upstream = sorted(step.upstream & (outcome.failed_domains | set(skipped)))
+        failed_upstream = sorted(step.upstream & outcome.failed_domains)
         if failed_upstream:
             # As on Databricks, where a domain's job starts only after its upstream jobs succeed.
             view.line(
                 f"data-ops run {run_id}: {step.domain}: skipped, upstream "
                 f"{', '.join(failed_upstream)} failed"
             )
-            skipped.append(step.domain)
+            outcome.skipped.append(step.domain)
+            outcome.failed_domains.add(step.domain)
             continue
-        _build_domain(config, run, step, view, outcome)
+        if step.contracts:
+            view.line(f"data-ops run {run_id}: {step.domain}: ingest")
+            started = time.monotonic()
+            outcome.ingested += run_ingest(run, step.contracts)
+            outcome.ingest_seconds += time.monotonic() - started
+        view.line(f"data-ops run {run_id}: {step.domain}: dbt build")
+        if not _dbt_step(config, run, view, outcome, step.domain):
+            outcome.failed_domains.add(step.domain)
+    tests = cross_domain_tests(nodes, [s.domain for s in steps])
+    runnable = sorted(t for t, reads in tests.items() if not reads & outcome.failed_domains)
+    if runnable:
+        view.line(f"data-ops run {run_id}: tests across domains: {', '.join(runnable)}")
+        if not _dbt_step(config, run, view, outcome, None, runnable):
+            outcome.failed_domains.add("tests across domains")
     failed_files = sum(len(r.failed) for r in outcome.ingested)
     bad = sum(1 for n in outcome.nodes if str(n.status) in _BAD)
     view.summary(
@@ -293,7 +336,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"logs: gold.pipeline_logs and gold.dbt_run_results where run_id = '{run_id}' "
         "(`data-ops logs --run-id ...`); failing test rows: schema ua; docs: `make docs`",
     )
-    if failed_files or bad or outcome.failed_domains or skipped:
+    if failed_files or bad or outcome.failed_domains:
+        skipped = outcome.skipped
         view.line(
             f"data-ops run {run_id}: FAILED ({failed_files} file(s), {bad} dbt node(s)"
             + (f"; skipped {', '.join(skipped)}" if skipped else "")

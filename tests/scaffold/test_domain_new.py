@@ -201,6 +201,40 @@ class RunOrderTest(unittest.TestCase):
         self.assertEqual(self.plan(project, nodes, "beta"), ["beta"])
         self.assertEqual(self.plan(project, nodes, None), ["beta", "gamma", "alpha", "delta"])
 
+    def test_tests_no_domain_selects_run_after_the_domains_they_read(self) -> None:
+        from python_ingest.cli.run import cross_domain_tests
+
+        # The project's two singular tests that read dbt's graph or macros, no model.
+        self.assertEqual(
+            cross_domain_tests(self.nodes, ["member", "claims"]),
+            {
+                "assert_gold_has_no_direct_identifiers": set(),
+                "claims_code_normalisation_cases": set(),
+            },
+        )
+
+        def test(name: str, path: str, *parents: str) -> dict[str, Any]:
+            return {
+                "unique_id": f"test.p.{name}",
+                "name": name,
+                "original_file_path": path,
+                "depends_on": {"nodes": [f"model.p.{p}" for p in parents]},
+            }
+
+        nodes = [
+            {"unique_id": "model.p.a1", "original_file_path": "models/alpha/gold/a1.sql"},
+            {"unique_id": "model.p.b1", "original_file_path": "models/beta/gold/b1.sql"},
+            test("across", "tests/dbt/across.sql", "a1", "b1"),
+            test("beta_only", "tests/dbt/beta_only.sql", "b1"),
+            test("in_alpha_yaml", "models/alpha/gold/_alpha.yml", "a1", "b1"),
+            test("graph_only", "tests/dbt/graph_only.sql"),
+        ]
+        self.assertEqual(
+            cross_domain_tests(nodes, ["beta", "alpha"]),
+            {"across": {"alpha", "beta"}, "graph_only": set()},
+        )
+        self.assertEqual(cross_domain_tests(nodes, ["beta"]), {"graph_only": set()})
+
     def test_an_unknown_domain_is_refused_before_anything_runs(self) -> None:
         from python_ingest.cli.run import plan_run
         from python_ingest.errors import ConfigError

@@ -15,13 +15,34 @@ from typing import Any
 
 from python_ingest.errors import ConfigError
 
-__all__ = ["build_order", "domain_dependencies", "domain_of", "project_domains"]
+__all__ = [
+    "build_order",
+    "domain_dependencies",
+    "domain_of",
+    "domain_selection",
+    "project_domains",
+]
 
 
 def domain_of(original_file_path: str) -> str | None:
-    """``models/claims/intermediate/claims_lines.py`` -> ``claims``; None outside ``models/<domain>/``."""
+    """``models/claims/silver/claims_medical.sql`` -> ``claims``; None outside
+    ``models/<domain>/``."""
     parts = PurePosixPath(original_file_path.replace("\\", "/")).parts
     return parts[1] if len(parts) >= 3 and parts[0] == "models" else None
+
+
+def domain_selection(domain: str) -> list[str]:
+    """The ``dbt build`` arguments that build one domain, as its Databricks job passes them:
+    its models, its singular tests (``tests/dbt/<domain>/``), and every test whose parents are
+    its models or their ancestors (``buildable``: a claims test that also reads member models
+    runs with claims, after member; never with member)."""
+    return [
+        "--select",
+        f"path:models/{domain}",
+        f"path:tests/dbt/{domain}",
+        "--indirect-selection",
+        "buildable",
+    ]
 
 
 def project_domains(project_dir: Path) -> list[str]:

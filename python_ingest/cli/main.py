@@ -6,14 +6,14 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-from python_ingest.cli import deploy, ingest, logs, report, run
+from python_ingest.cli import deploy, domain, ingest, logs, report, run
 from python_ingest.cli.common import EXIT_BUSY, EXIT_DATA, EXIT_USAGE
 from python_ingest.cli.console import LOG_FORMATS, make_view
 from python_ingest.errors import ConcurrentRunError, ConfigError, DataOpsError
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (ingest, run, logs, report, deploy)
+COMMANDS = (ingest, run, domain, logs, report, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from python_ingest.bronze import quarantine_ddl
 from python_ingest.delta_io import append, rows_frame
@@ -75,20 +74,14 @@ def locate_csv_records(
 ) -> list[Located]:
     """First line, exact text and (where not valid text) bytes of each quarantined CSV record.
 
-    A record is found by its fields: all of them for records Spark flagged (their raw text is
-    Spark's own), else the fields Spark read as text (a record quarantined for a missing key
-    carries its typed fields written back, which may be formatted differently from the file).
-    Each file record is claimed once, first match first. Not found: ``Located()``.
+    A record is found by its fields (every field is read as text, and a record quarantined for
+    a missing key carries its fields written back). Each file record is claimed once, first
+    match first. Not found: ``Located()``.
     """
     options = contract.options_for("csv")
     encoding = options.get("encoding", options.get("charset", "UTF-8"))
     dialect = csv_dialect(options)
     layout = csv_layout(path, contract)
-    text_positions = [
-        i
-        for i, p in enumerate(layout.positional)
-        if layout.read_type(p, contract) == T.StringType()
-    ]
     width = len(layout.header)
     exact: dict[tuple[str, ...], list[int]] = {}
     by_text: dict[tuple[str, ...], list[int]] = {}
@@ -98,7 +91,7 @@ def locate_csv_records(
         fields = next(csv.reader(io.StringIO(raw, newline=""), **dialect), [])
         exact.setdefault(tuple(fields), []).append(i)
         if len(fields) == width:
-            by_text.setdefault(tuple(fields[j] for j in text_positions), []).append(i)
+            by_text.setdefault(tuple(fields), []).append(i)
     result = [Located()] * len(raw_records)
     claimed: set[int] = set()
     pending = sum(1 for raw in raw_records if raw)
@@ -127,7 +120,7 @@ def locate_csv_records(
                 break
             slot = claim(exact, tuple(fields))
             if slot is None and len(fields) == width:
-                slot = claim(by_text, tuple(fields[j] for j in text_positions))
+                slot = claim(by_text, tuple(fields))
             if slot is not None:
                 data = _record_bytes(consumed)
                 text = _record_text([line.decode(encoding, errors="replace") for line in consumed])

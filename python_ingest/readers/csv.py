@@ -1,11 +1,9 @@
 """CSV: the header decides which field feeds which column; Spark parses every record once.
 
-Columns whose text Spark parses exactly (integers, booleans, floating point, dates) are typed
-by the CSV reader itself; text, decimals, timestamps and nested values are read as text and
-cast by the column plan, which can tell a rounded or shifted value from an exact one. Records
-the reader flags (wrong field count, a value that does not parse as its type) carry their raw
-text in the corrupt-record column; only those are parsed again, every field as text, to rescue
-values one by one and to tell a malformed record from a bad value (the slow path).
+Every field is read as text and cast by the column plan, one rule for every value: a value
+that does not fit its type is null in its column and rescued with its delivered text, and a
+rounded or shifted value is told from an exact one. The only records the CSV reader flags are
+malformed ones (a field count other than the header's): they are quarantined whole.
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ from python_ingest.readers.plan import (
     ColumnPlan,
     ParsedFile,
     UnreadableFileError,
-    assemble,
 )
 
 if TYPE_CHECKING:
@@ -37,16 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CsvLayout", "csv_dialect", "csv_layout", "read_csv"]
 
-_NATIVE = (
-    T.BooleanType,
-    T.ByteType,
-    T.ShortType,
-    T.IntegerType,
-    T.LongType,
-    T.FloatType,
-    T.DoubleType,
-    T.DateType,
-)
 INVALID_TEXT = "\ufffd"
 
 
@@ -71,14 +58,6 @@ class CsvLayout:
     sources: dict[str, str]  # declared column -> position
     extras: list[tuple[str, str]]  # rescued name -> position
     missing: tuple[str, ...]  # declared columns the file lacks
-
-    def read_type(self, position: str, contract: TableContract) -> T.DataType:
-        by_position = {p: n for n, p in self.sources.items()}
-        name = by_position.get(position)
-        declared = {c.name: c.spark_type for c in contract.columns}
-        if name is not None and isinstance(declared[name], _NATIVE):
-            return declared[name]
-        return T.StringType()
 
 
 def _header(path: Path, options: Mapping[str, str]) -> list[str]:
@@ -163,9 +142,8 @@ def read_csv(
     options = contract.options_for("csv")
     layout = csv_layout(path, contract)
     positional = layout.positional
-    read_types = {p: layout.read_type(p, contract) for p in positional}
     schema = T.StructType(
-        [T.StructField(p, read_types[p], True) for p in positional]
+        [T.StructField(p, T.StringType(), True) for p in positional]
         + [T.StructField(CORRUPT, T.StringType(), True)]
     )
     reader_options = {
@@ -179,13 +157,18 @@ def read_csv(
     notes = []
     if layout.missing:
         notes.append(f"declared column(s) {list(layout.missing)} absent from the file: null")
-    native = {n: p for n, p in layout.sources.items() if read_types[p] != T.StringType()}
-    text = [F.col(p) for p in positional if read_types[p] == T.StringType()]
-    fast_reason = (
-        F.when(_text_damaged(text), F.lit("invalid_utf8: bytes that are not valid UTF-8"))
-        if damaged_text
-        else None
+    reason = F.when(
+        F.col(CORRUPT).isNotNull(),
+        F.lit(f"malformed_csv_record: expected {len(positional)} fields as in the header"),
     )
+    if damaged_text:
+        reason = F.coalesce(
+            F.when(
+                _text_damaged([F.col(p) for p in positional] + [F.col(CORRUPT)]),
+                F.lit("invalid_utf8: bytes that are not valid UTF-8"),
+            ),
+            reason,
+        )
     write_options = {
         "sep": options.get("sep", ","),
         "quote": options.get("quote", '"'),
@@ -194,66 +177,19 @@ def read_csv(
         "dateFormat": options.get("dateFormat", DEFAULT_DATE),
         "timestampFormat": options.get("timestampFormat", DEFAULT_TIMESTAMP),
     }
-    # Fast path: the reader typed the native columns; the others are cast by the plan. A
-    # quarantined row's raw text is its fields written back as CSV; the quarantine replaces it
-    # with the file's own text (``quarantine.locate_csv_records``).
-    fast = ColumnPlan(
+    # A quarantined record's raw text: Spark's own for a malformed one, else its fields
+    # written back as CSV; the quarantine replaces it with the file's text
+    # (``quarantine.locate_csv_records``).
+    plan = ColumnPlan(
         contract,
         options,
-        raw_record=F.to_csv(F.struct(*[F.col(p) for p in positional]), write_options),
-        raw={n: F.col(p) for n, p in layout.sources.items() if n not in native},
-        typed={n: F.col(p) for n, p in native.items()},
+        raw_record=F.coalesce(
+            F.col(CORRUPT), F.to_csv(F.struct(*[F.col(p) for p in positional]), write_options)
+        ),
+        raw={n: F.col(p) for n, p in layout.sources.items()},
         extras=[(n, F.col(p)) for n, p in layout.extras],
-        reason=fast_reason,
-    )
-    # Slow path: the flagged record's raw text, parsed again with every field as text.
-    text_schema = T.StructType(
-        [T.StructField(p, T.StringType(), True) for p in positional]
-        + [T.StructField(CORRUPT, T.StringType(), True)]
-    )
-    parse_options = {
-        k: v
-        for k, v in options.items()
-        if k not in ("header", "multiLine", "encoding", "charset", "lineSep")
-    }
-    parse_options.update({"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
-    staged = df.select(
-        *positional,
-        CORRUPT,
-        F.when(
-            F.col(CORRUPT).isNotNull(),
-            F.from_csv(F.col(CORRUPT), F.lit(text_schema.simpleString()), parse_options),
-        ).alias("_text"),
-    )
-    fields = F.col("_text")
-    malformed = F.when(
-        fields.getField(CORRUPT).isNotNull(),
-        F.lit(f"malformed_csv_record: expected {len(positional)} fields as in the header"),
-    )
-    slow_reason = malformed
-    if damaged_text:
-        slow_reason = F.coalesce(
-            F.when(
-                _text_damaged([F.col(CORRUPT)]),
-                F.lit("invalid_utf8: bytes that are not valid UTF-8"),
-            ),
-            malformed,
-        )
-    slow = ColumnPlan(
-        contract,
-        options,
-        raw_record=F.col(CORRUPT),
-        raw={n: fields.getField(p) for n, p in layout.sources.items()},
-        extras=[(n, fields.getField(p)) for n, p in layout.extras],
-        reason=slow_reason,
-    )
-    # A text column holds the same token on both paths (a malformed record is quarantined).
-    same = frozenset(
-        n
-        for n, p in layout.sources.items()
-        if read_types[p] == T.StringType()
-        and isinstance(next(c for c in contract.columns if c.name == n).spark_type, T.StringType)
+        reason=reason,
     )
     return ParsedFile(
-        assemble(staged, fast, slow, F.col(CORRUPT).isNull(), same), "csv", tuple(notes)
+        df.select(*[column.alias(name) for name, column in plan.columns()]), "csv", tuple(notes)
     )

@@ -82,12 +82,12 @@ class DocsSiteTest(SparkTestCase):
         """Every node ``models`` are built from (dbt's parent map), transitively."""
         parents = self.manifest["parent_map"]
         found: set[str] = set()
-        todo = list(models)
-        while todo:
-            for parent in parents.get(todo.pop(), []):
+        pending = list(models)
+        while pending:
+            for parent in parents.get(pending.pop(), []):
                 if parent not in found:
                     found.add(parent)
-                    todo.append(parent)
+                    pending.append(parent)
         return found
 
     def test_lineage_view_is_the_fullscreen_graph_of_the_selection(self) -> None:

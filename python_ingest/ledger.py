@@ -114,11 +114,19 @@ class Ledger:
         rows = (
             self.spark.table(self.address.name)
             .where(F.col("table_name") == table_name)
-            .select("file_path", "file_size", "file_modified_at", "content_sha256", "status")
-            .orderBy("recorded_at")
+            .select(
+                "file_path",
+                "file_size",
+                "file_modified_at",
+                "content_sha256",
+                "status",
+                "recorded_at",
+            )
             .collect()
         )
-        for row in rows:
+        # In the order they were recorded (sorted here: one table's rows are few, and a sort
+        # in Spark is a shuffle stage of its own).
+        for row in sorted(rows, key=lambda r: r.recorded_at):
             identity = (row.file_path, row.file_size, row.file_modified_at)
             if row.status in _DONE:
                 state.done.add(identity)

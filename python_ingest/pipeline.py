@@ -100,8 +100,8 @@ class IngestRun:
 
 
 def run_ingest(run: IngestRun, contracts: Sequence[TableContract]) -> list[TableResult]:
-    """Ingest every contract's pending files; one logger per table, its records committed in
-    one batch when the table is done (and its summary in another)."""
+    """Ingest every contract's pending files; one logger per table, its records (discover,
+    each file, the summary) committed in one batch when the table is done."""
     check_landing_dirs(run.names, contracts)
     ledger = Ledger(run.spark, run.names)
     results: list[TableResult] = []
@@ -210,7 +210,6 @@ class _TableIngest:
                 file_status=outcome.status,
                 file_size=file.size,
             )
-        self.logger.flush()  # one log commit per table: its discover and load_file records
         return result
 
     def _entry(self, file: DeliveredFile, outcome: FileOutcome) -> LedgerEntry:

@@ -1,6 +1,7 @@
 """Exactly once across real crashes: SIGKILL during the data write and between the data commit
-and the ledger commit, then a clean re-run. Runs ``data-ops ingest`` in child processes on their
-own catalog (the embedded metastore admits one process) and reads their Delta tables by path.
+and the ledger commit, then a clean re-run that completes the interrupted file and loads
+nothing twice. Runs ``data-ops ingest`` in child processes on their own catalog (the embedded
+metastore admits one process) and reads their Delta tables by path.
 
 Each crash is checked to have landed where it says: during the write, data files exist that no
 commit references and no data commit was made; between the commits, the data commit exists and
@@ -26,7 +27,7 @@ from tests.support import SparkTestCase
 
 CATALOG = "crashtest"
 # Rows of the first file: enough that its write takes a while, so the kill lands inside it.
-BIG = 300_000
+BIG = 100_000
 
 
 def run_ingest(
@@ -78,7 +79,7 @@ class CrashRecoveryTest(SparkTestCase):
         os.utime(landing / "a.csv", (stamp, stamp))
         (landing / "b.csv").write_text(rows(500, "B"))
         cls.runs = []
-        for crash_at in ("during_data_write", "before_ledger_commit", None, None):
+        for crash_at in ("during_data_write", "before_ledger_commit", None):
             proc = run_ingest(crash_at)
             cls.runs.append((str(crash_at), proc, cls.snapshot()))
 
@@ -134,11 +135,6 @@ class CrashRecoveryTest(SparkTestCase):
         self.assertEqual(state["ledger"], [("a.csv", "loaded", BIG), ("b.csv", "loaded", 500)])
         self.assertEqual(state["version"], self.runs[1][2]["version"] + 1)
         self.assertIn("already committed by an earlier, interrupted run", proc.stdout)
-
-    def test_a_further_run_changes_nothing(self) -> None:
-        _, proc, state = self.runs[3]
-        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
-        self.assertEqual(state, self.runs[2][2])
         ids = self.delta("customers_raw").groupBy("customer_id").count().where("count > 1")
         self.assertEqual(ids.count(), 0)
 

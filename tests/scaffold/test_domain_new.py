@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -277,7 +278,7 @@ class DomainNewAcceptanceTest(SparkTestCase):
             landing.mkdir(parents=True)
             (landing / f"{DOMAIN}_2026_01.csv").write_text(DELIVERY)
             cls.built = subprocess.run(
-                [*CLI, "--log-format", "json", "run", "--target", "local", "--domain", DOMAIN,
+                [*CLI, "run", "--target", "local", "--domain", DOMAIN,
                  "--project-dir", str(cls.project)],
                 capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=1200, check=False,
             )  # fmt: skip
@@ -298,6 +299,15 @@ class DomainNewAcceptanceTest(SparkTestCase):
         self.assertIn(f": domains {DOMAIN}\n", self.built.stderr)
         # The domain's own singular test (tests/dbt/<domain>/) ran with its build.
         self.assertIn(f"assert_{DOMAIN}_summary_counts_records", self.built.stdout)
+
+    def test_a_piped_run_prints_one_json_record_per_line(self) -> None:
+        # stdout is a pipe here: every line is a JSON record, dbt's own log lines included
+        # (the terminal view is tests/ingest/test_console.py).
+        records = [json.loads(line) for line in self.built.stdout.splitlines()]
+        steps = [r.get("step") for r in records if "step" in r]
+        self.assertEqual(steps.count("load_file"), 1)
+        self.assertIn("dbt_build", steps)
+        self.assertTrue(any("info" in r and "data" in r for r in records))
 
     def test_silver_holds_the_latest_version_of_each_record(self) -> None:
         rows = self.table("silver", f"{DOMAIN}_records")

@@ -113,7 +113,7 @@ class _TimedRunner(unittest.TextTestRunner):
         return _TimedResult(self.stream, self.descriptions, self.verbosity)
 
 
-def _print_module_times(group: str) -> None:
+def _print_module_times() -> None:
     slowest = sorted(_MODULE_SECONDS.items(), key=lambda kv: -kv[1])
     print("slowest test modules (seconds, class set-up included):", flush=True)
     for module, seconds in slowest[:12]:
@@ -134,7 +134,7 @@ def run_worker(group: str, pattern: str | None, result_file: Path) -> int:
         runner = _TimedRunner(verbosity=2, stream=sys.stdout)
         _CLOCK[0] = time.monotonic()
         result = runner.run(unittest.TestSuite(tests))
-        _print_module_times(group)
+        _print_module_times()
         from tests.support import DBT_NODE_RESULTS
 
         problems = [t for t, _ in result.failures + result.errors]

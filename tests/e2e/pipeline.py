@@ -3,10 +3,12 @@
 Sequence (all in this process's Spark session, on the test lakehouse):
   1. generate ``BASE_MONTHS`` months of member roster and claims files (with defects), ingest,
      ``dbt build``                                                    -> snapshot ``base``
-  2. deliver one more month (with adjustments/reversals of earlier claims), ingest,
-     ``dbt build`` (incremental models merge)                          -> snapshot ``incremental``
+  2. deliver one more month (with adjustments/reversals of earlier claims), ingest, then one
+     ``dbt build`` per domain with its job's selection, member first, under one run id, as
+     ``data-ops run`` and the bundle's jobs do (incremental models merge)
+                                                -> snapshot ``incremental``; the claims build
+                                                   alone                 -> snapshot ``claims_only``
   3. ``dbt run --full-refresh`` on the same input                      -> snapshot ``full_refresh``
-  4. ``dbt build --select claims`` on its own, as the claims bundle job runs it (statuses only)
 
 Tests compare snapshots (lists of row dicts) instead of re-running builds, which keeps the suite
 inside its time budget.
@@ -15,6 +17,7 @@ inside its time budget.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +26,7 @@ from typing import Any
 
 from python_ingest.contract import load_contracts
 from python_ingest.discovery import landing_dir
+from python_ingest.domains import domain_selection
 from python_ingest.naming import Names
 from python_ingest.pipeline import IngestRun, TableResult, new_run_id, run_ingest
 from python_ingest.spark import get_spark
@@ -75,14 +79,19 @@ class PipelineState:
 
 
 def _snapshot(
-    spark: Any, build: Any, ingest: dict[str, TableResult], run_id: str, *, rows: bool = True
+    spark: Any,
+    builds: list[Any],
+    ingest: dict[str, TableResult],
+    run_id: str,
+    *,
+    rows: bool = True,
 ) -> Snapshot:
-    """The build's node statuses and (``rows``) every silver/gold table's rows."""
+    """The builds' node statuses and (``rows``) every silver/gold table's rows."""
     snap = Snapshot(ingest=ingest, run_id=run_id)
-    if build is not None:
-        snap.dbt_success = bool(build.success)
+    snap.dbt_success = all(build.success for build in builds)
+    for build in builds:
         results = getattr(build.result, "results", None) or []
-        snap.dbt_statuses = {r.node.unique_id: str(r.status) for r in results}
+        snap.dbt_statuses.update({r.node.unique_id: str(r.status) for r in results})
     for layer in LAYERS if rows else ():
         if not spark.catalog.databaseExists(layer):
             continue
@@ -120,7 +129,7 @@ def pipeline_state() -> PipelineState:
     run_id = new_run_id()
     ingested = _ingest(spark, run_id)
     build = run_dbt(["build", "--target", "local"])
-    base = _snapshot(spark, build, ingested, run_id)
+    base = _snapshot(spark, [build], ingested, run_id)
 
     next_roster = generate_roster(
         MEMBERS, BASE_MONTHS + 1, START, SEED, DEFECT_RATE, from_month=BASE_MONTHS
@@ -130,14 +139,17 @@ def pipeline_state() -> PipelineState:
     write_claims_files(next_claims.deliveries, claims_dir)
     run_id = new_run_id()
     ingested = _ingest(spark, run_id)
-    build = run_dbt(["build", "--target", "local"])
-    incremental = _snapshot(spark, build, ingested, run_id)
+    os.environ["DATA_OPS_RUN_ID"] = new_run_id()  # the two builds are one run in the history
+    try:
+        member_build = run_dbt(["build", "--target", "local", *domain_selection("member")])
+        claims_build = run_dbt(["build", "--target", "local", *domain_selection("claims")])
+    finally:
+        del os.environ["DATA_OPS_RUN_ID"]
+    incremental = _snapshot(spark, [member_build, claims_build], ingested, run_id)
+    claims_only = _snapshot(spark, [claims_build], {}, run_id, rows=False)  # tests read statuses
 
     build = run_dbt(["run", "--target", "local", "--full-refresh"])
-    full_refresh = _snapshot(spark, build, {}, run_id)
-
-    build = run_dbt(["build", "--target", "local", "--select", "claims"])
-    claims_only = _snapshot(spark, build, {}, run_id, rows=False)  # its tests read statuses
+    full_refresh = _snapshot(spark, [build], {}, run_id)
     return PipelineState(
         roster=roster,
         claims=claims,

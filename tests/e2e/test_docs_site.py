@@ -149,7 +149,9 @@ class DocsSiteTest(SparkTestCase):
             with self.subTest(model=uid):
                 node = self.manifest["nodes"][uid]
                 self.page.goto(f"{self.site_url}/index.html#!/model/{uid}")
-                self.page.get_by_text(f"{node['name']} table", exact=False).first.wait_for(
+                # The page heading: the model's name, then its materialization.
+                heading = f"{node['name']} {node['config']['materialized']}"
+                self.page.get_by_text(heading, exact=False).first.wait_for(
                     timeout=PAGE_TIMEOUT_MS
                 )
                 self.page.get_by_text("Columns", exact=True).first.wait_for(timeout=PAGE_TIMEOUT_MS)

@@ -590,6 +590,10 @@ def phases(stdout: Sequence[str], label: str) -> dict[str, Any]:
             "statuses": dict(Counter(str(n["status"]) for n in tests)),
         },
         "node_statuses": dict(Counter(str(n["status"]) for n in nodes.values())),
+        "slowest_nodes": {
+            uid: round(node["seconds"], 2)
+            for uid, node in sorted(nodes.items(), key=lambda kv: -kv[1]["seconds"])[:20]
+        },
     }
 
 

@@ -1,5 +1,5 @@
 {#
-    The final-version lines of one claim type, reversed claims left out (claims_lines.claim_type), with the given
+    The final-version lines of one claim type (claims_lines.claim_type), with the given
     columns of claims_lines: each a column name, optionally followed by "as <new name>".
     claims_medical, claims_pharmacy and claims_professional are this split of claims_lines.
 #}
@@ -17,7 +17,7 @@
                 claims_lines.{{ column }}{{ "," if not loop.last }}
             {%- endfor %}
         from claims_lines
-        where claims_lines.claim_type = '{{ claim_type }}' and not claims_lines.is_reversed
+        where claims_lines.claim_type = '{{ claim_type }}'
 
     )
 

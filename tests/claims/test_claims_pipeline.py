@@ -51,9 +51,6 @@ CLAIMS_TABLES = (
     *CLAIM_LINE_TABLES.values(),
     "gold.claims_summary",
 )
-# Columns that say when a run wrote a row: they differ between an incremental run and a full
-# refresh by design, and the incremental runs start from them.
-RUN_METADATA = frozenset({"processed_at", "lines_processed_at"})
 CLAIMS_MODELS = tuple(f"model.data_ops.{name.split('.')[1]}" for name in CLAIMS_TABLES)
 WARN_TESTS = (
     "accepted_values_claims_final_versions_",
@@ -281,9 +278,7 @@ def gold_summary(snapshot: Snapshot) -> dict[Cell, dict[str, Any]]:
     """claims_summary rows by cell, grain columns removed."""
     grain = ("service_month_start_date", "claim_type", "line_of_business", "product_code")
     return {
-        cast("Cell", tuple(row[c] for c in grain)): {
-            k: v for k, v in row.items() if k not in grain and k not in RUN_METADATA
-        }
+        cast("Cell", tuple(row[c] for c in grain)): {k: v for k, v in row.items() if k not in grain}
         for row in snapshot.rows("gold.claims_summary")
     }
 
@@ -354,11 +349,7 @@ def _hashable(value: Any) -> Any:
 
 
 def _rows(snapshot: Snapshot, table: str) -> Counter[Any]:
-    """The table's rows without run metadata (when a run wrote them)."""
-    return Counter(
-        _hashable({k: v for k, v in row.items() if k not in RUN_METADATA})
-        for row in snapshot.rows(table)
-    )
+    return Counter(_hashable(row) for row in snapshot.rows(table))
 
 
 def _clean_rows(deliveries: Iterable[Delivery[ClaimRow]]) -> Iterator[ClaimRow]:
@@ -526,38 +517,6 @@ class ClaimsPipelineTest(SparkTestCase):
                 incremental = _rows(self.state.incremental, table)
                 self.assertTrue(incremental)
                 self.assertEqual(incremental, _rows(self.state.full_refresh, table))
-
-    def test_incremental_build_rewrote_only_the_changed_claims(self) -> None:
-        """claims_lines replaced the lines of the claims with a new version or a restated
-        product, and nothing else (Delta's history of the build: the delete, then the insert)."""
-        attribution = ("line_of_business", "product_code", "plan_id", "is_within_eligibility")
-        before = self.state.base.rows("silver.claims_lines")
-        after = self.state.incremental.rows("silver.claims_lines")
-        products_before = {r["claim_id"]: tuple(r[c] for c in attribution) for r in before}
-        restated = {
-            r["claim_id"]
-            for r in after
-            if products_before.get(r["claim_id"], ()) not in ((), tuple(r[c] for c in attribution))
-        }
-        versioned = {
-            r["claim_id"]
-            for r in self.state.incremental.rows("silver.claims_versions")
-            if r["ingest_run_id"] == self.state.incremental.run_id
-        }
-        rewritten = versioned | restated
-        self.assertTrue(restated, "the new month restates some members' eligibility")
-        history = sorted(
-            self.spark.sql("describe history silver.claims_lines").collect(),
-            key=lambda h: h["version"],
-        )
-        operations = [h["operation"] for h in history]
-        merge = operations.index("MERGE")
-        insert = operations.index("WRITE", merge)
-        deleted = history[merge]["operationMetrics"]["numTargetRowsDeleted"]
-        inserted = history[insert]["operationMetrics"]["numOutputRows"]
-        self.assertEqual(int(deleted), sum(r["claim_id"] in rewritten for r in before))
-        self.assertEqual(int(inserted), sum(r["claim_id"] in rewritten for r in after))
-        self.assertLess(int(inserted), len(after) / 2)
 
     def test_claims_build_runs_on_its_own(self) -> None:
         snapshot = self.state.claims_only

@@ -1,77 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='service_month_start_date',
-        on_schema_change='append_new_columns',
-    )
-}}
-
--- depends_on: {{ ref('claims_versions') }}
-
-{#-
-    Incremental by service month (delete+insert on service_month_start_date): a run rebuilds the
-    months that claims_lines rewrote lines of since this table's last run (every version of
-    those claims counts, so a month a claim moved out of or was reversed in is rebuilt too), and
-    the months whose member months changed (a roster correction). Other months keep their rows.
--#}
-
-{%- set affected_months = [] -%}
-{%- if execute and is_incremental() -%}
-    {%- set affected_months_query -%}
-        with rewritten_claims as (
-            select distinct claims_lines.claim_id
-            from {{ ref('claims_lines') }} as claims_lines
-            where claims_lines.processed_at > (
-                select max(loaded.lines_processed_at) from {{ this }} as loaded
-            )
-        ),
-        stored_member_months as (
-            select distinct
-                loaded.service_month_start_date,
-                loaded.line_of_business,
-                loaded.product_code,
-                loaded.member_months
-            from {{ this }} as loaded
-        ),
-        current_member_months as (
-            select
-                member_months.month_start_date,
-                member_months.line_of_business,
-                member_months.product_code,
-                sum(member_months.member_months) as member_months
-            from {{ ref('member_months') }} as member_months
-            group by 1, 2, 3
-        )
-        select trunc(claims_versions.service_from_date, 'MM') as month_start_date
-        from {{ ref('claims_versions') }} as claims_versions
-        inner join rewritten_claims on claims_versions.claim_id = rewritten_claims.claim_id
-        union
-        select stored_member_months.service_month_start_date
-        from stored_member_months
-        left join current_member_months
-            on
-                stored_member_months.service_month_start_date
-                = current_member_months.month_start_date
-                and stored_member_months.line_of_business
-                = current_member_months.line_of_business
-                and stored_member_months.product_code = current_member_months.product_code
-        where stored_member_months.member_months != coalesce(current_member_months.member_months, 0)
-    {%- endset -%}
-    {%- for month in run_query(affected_months_query).columns[0].values() if month is not none -%}
-        {%- do affected_months.append("date '" ~ month ~ "'") -%}
-    {%- endfor -%}
-{%- endif %}
-
 with claims_lines as (
 
-    select claim_line.*
-    from {{ ref('claims_lines') }} as claim_line
-    where not claim_line.is_reversed
-    {% if is_incremental() %}
-        and trunc(claim_line.service_from_date, 'MM')
-        in ({{ affected_months | join(', ') if affected_months else 'null' }})
-    {% endif %}
+    select * from {{ ref('claims_lines') }}
 
 ),
 
@@ -100,8 +29,7 @@ monthly_claims as (
         count(*) as line_count,
         sum(claims_lines.billed_amount) as billed_amount,
         sum(claims_lines.allowed_amount) as allowed_amount,
-        sum(claims_lines.paid_amount) as paid_amount,
-        max(claims_lines.processed_at) as lines_processed_at
+        sum(claims_lines.paid_amount) as paid_amount
     from claims_lines
     -- The claim types of the three claim line tables; an unmapped raw type stays in silver.
     where claims_lines.claim_type in ('institutional', 'professional', 'pharmacy')
@@ -157,8 +85,7 @@ final as (
                 4
             ) as decimal(5, 4)
         ) as denial_rate,
-        monthly_claims.service_month_start_date,
-        monthly_claims.lines_processed_at
+        monthly_claims.service_month_start_date
     from monthly_claims
     left join product_member_months
         on

@@ -38,4 +38,4 @@ class SparkLocalAdapter(SparkAdapter):
         return AdapterResponse(_message="OK", code="OK")
 
     def valid_incremental_strategies(self) -> list[str]:
-        return ["append", "merge", "insert_overwrite", "microbatch", "delete+insert"]
+        return ["append", "merge", "insert_overwrite", "microbatch"]

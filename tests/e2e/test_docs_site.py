@@ -151,9 +151,7 @@ class DocsSiteTest(SparkTestCase):
                 self.page.goto(f"{self.site_url}/index.html#!/model/{uid}")
                 # The page heading: the model's name, then its materialization.
                 heading = f"{node['name']} {node['config']['materialized']}"
-                self.page.get_by_text(heading, exact=False).first.wait_for(
-                    timeout=PAGE_TIMEOUT_MS
-                )
+                self.page.get_by_text(heading, exact=False).first.wait_for(timeout=PAGE_TIMEOUT_MS)
                 self.page.get_by_text("Columns", exact=True).first.wait_for(timeout=PAGE_TIMEOUT_MS)
                 text = _words(self.page.inner_text("body"))
                 self.assertIn(_words(node["description"]), text)

@@ -25,16 +25,8 @@ Each run's phases come from its JSON-lines stdout (python_ingest's records and d
 Rows: bronze rows loaded (the ``summary`` records' ``rows_loaded``) per ingest second; rows in
 silver and gold after the run (the summary table the run prints on stderr).
 
-Memory, sampled every 0.5 s from this process while the run lives:
-
-- memory of the run's process tree (python + the Spark JVM it starts): the peak of the sum of
-  ``Pss`` over the tree's processes (``/proc/<pid>/smaps_rollup``; a JVM thread forked to run a
-  helper command shares the JVM's pages, which summed ``VmRSS`` would count twice), and each
-  process's ``VmHWM`` (its own peak RSS) as last seen;
-- JVM heap: read from the JVM's own performance counters (``/tmp/hsperfdata_<user>/<pid>``, the
-  memory-mapped file ``jstat`` reads), so no attach and no extra JVM per sample: peak heap used
-  (eden + survivors + old; a sample can miss the top just before a collection, so this is a
-  lower bound), peak heap committed, the heap's maximum, and GC pause time and count at the end.
+Memory: the peak PSS of the run's process tree and its JVMs' heaps, sampled every 0.5 s
+(tools/bench_memory.py says how).
 
 The load average is read before and after each run. ``--repeat K`` repeats the pair in fresh
 lakehouses; the best (lowest wall) of each run counts. Results: a short table on stdout and
@@ -46,41 +38,27 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
 import json
 import os
-import re
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from tools.bench_memory import SAMPLE_SECONDS, Sampler, memory_figures
+from tools.bench_phases import BenchError, phases, summary_rows
 from tools.demo import SEED, START
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFECT_RATE = 0.02  # as the demo
-SAMPLE_SECONDS = 0.5
 TAIL_LINES = 40
 LAKEHOUSE_ENV = "DATA_OPS_LAKEHOUSE"
-# One layer row of the run's summary table on stderr (python_ingest.cli.console.View.summary).
-_SUMMARY_ROW = re.compile(
-    r"^  (?P<layer>\S+)\s+(?P<tables>\d+)\s+(?P<rows>[\d,]+)  .*\s(?:\d+\.\d)$"
-)
-_NODE_EVENTS = ("LogModelResult", "LogTestResult", "LogNodeResult", "NodeFinished")
-MB = 1024 * 1024
-
-
-class BenchError(Exception):
-    """The benchmark cannot give figures (a run failed, or its output is not what it reads)."""
-
 
 # ----------------------------------------------------------------------------- data
 
@@ -138,175 +116,6 @@ def deliver(deliveries: Deliveries, batch: str, lakehouse: Path) -> None:
             os.link(source, target)
         except OSError:
             shutil.copy2(source, target)
-
-
-# ----------------------------------------------------------------------------- sampling
-
-
-def _perf_counters(path: Path) -> dict[str, int]:
-    """The long scalar counters of a HotSpot hsperfdata file (the format ``jstat`` reads)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return {}
-    if len(data) < 32 or data[:4] != b"\xca\xfe\xc0\xc0" or not data[7]:
-        return {}  # not perf data, or the JVM has not made it accessible yet
-    order = "<" if data[4] == 1 else ">"
-    counters: dict[str, int] = {}
-    try:
-        offset, entries = struct.unpack_from(order + "ii", data, 24)
-        for _ in range(entries):
-            length, name_at, vector, kind, _f, _u, _v, value_at = struct.unpack_from(
-                order + "iiiBBBBi", data, offset
-            )
-            if length <= 0:
-                break
-            if vector == 0 and kind == ord("J"):
-                start = offset + name_at
-                name = data[start : data.index(b"\0", start)].decode("ascii", "replace")
-                counters[name] = struct.unpack_from(order + "q", data, offset + value_at)[0]
-            offset += length
-    except (struct.error, ValueError):
-        pass  # an entry being written as we read: keep what was read
-    return counters
-
-
-_HEAP_USED = re.compile(r"sun\.gc\.generation\.\d+\.space\.\d+\.used")
-_HEAP_COMMITTED = re.compile(r"sun\.gc\.generation\.\d+\.capacity")
-_HEAP_MAX = re.compile(r"sun\.gc\.generation\.\d+\.maxCapacity")
-_GC_TIME = re.compile(r"sun\.gc\.collector\.\d+\.time")
-_GC_COUNT = re.compile(r"sun\.gc\.collector\.\d+\.invocations")
-
-
-# A JVM thread forked to start a helper command (Hadoop's chmod...), not yet exec'd: it shares
-# the JVM's pages, so its VmHWM repeats the JVM's.
-_FORK = re.compile(r"Thread-\d+")
-
-
-def _total(counters: dict[str, int], pattern: re.Pattern[str]) -> int:
-    return sum(v for k, v in counters.items() if pattern.fullmatch(k))
-
-
-def _proc_status(pid: int) -> dict[str, str]:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return {}
-    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
-
-
-def _pss(pid: int) -> int | None:
-    """Proportional set size in bytes: shared pages split among the processes sharing them."""
-    try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) * 1024
-    return None
-
-
-def _kb(value: str | None) -> int:
-    return int(value.split()[0]) * 1024 if value else 0
-
-
-def _tree(root: int) -> list[int]:
-    """``root`` and its descendants, from /proc/<pid>/stat."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    found, queue = [], [root]
-    while queue:
-        pid = queue.pop()
-        found.append(pid)
-        queue.extend(children.get(pid, []))
-    return found
-
-
-@dataclass
-class Heap:
-    """One JVM's heap, from its hsperfdata counters."""
-
-    used_peak: int = 0
-    committed_peak: int = 0
-    max: int = 0
-    gc_seconds: float = 0.0
-    gc_count: int = 0
-    samples: int = 0
-
-    def update(self, counters: dict[str, int]) -> None:
-        self.samples += 1
-        self.used_peak = max(self.used_peak, _total(counters, _HEAP_USED))
-        self.committed_peak = max(self.committed_peak, _total(counters, _HEAP_COMMITTED))
-        # G1 lets either generation grow to the whole heap: each one's maximum is the heap's.
-        self.max = max([self.max, *(v for k, v in counters.items() if _HEAP_MAX.fullmatch(k))])
-        frequency = counters.get("sun.os.hrt.frequency") or 1
-        self.gc_seconds = max(self.gc_seconds, _total(counters, _GC_TIME) / frequency)
-        self.gc_count = max(self.gc_count, _total(counters, _GC_COUNT))
-
-
-@dataclass
-class Memory:
-    tree_peak: int = 0
-    hwm: dict[str, int] = field(default_factory=dict)  # "<comm> <pid>" -> VmHWM
-    heaps: dict[int, Heap] = field(default_factory=dict)  # every JVM of the tree by pid
-    samples: int = 0
-
-    def driver(self) -> tuple[int, Heap] | None:
-        """The Spark driver's JVM: the largest (spark-submit first runs a small launcher JVM)."""
-        if not self.heaps:
-            return None
-        return max(self.heaps.items(), key=lambda item: item[1].committed_peak)
-
-
-class Sampler(threading.Thread):
-    """Samples a process tree's memory every ``SAMPLE_SECONDS`` until stopped."""
-
-    def __init__(self, root: int) -> None:
-        super().__init__(daemon=True)
-        self.root = root
-        self.memory = Memory()
-        self.done = threading.Event()
-        # HotSpot writes it under /tmp on Linux whatever TMPDIR or java.io.tmpdir say.
-        self.perf_dir = Path("/tmp") / f"hsperfdata_{getpass.getuser()}"  # noqa: S108
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            self.sample()
-            self.done.wait(SAMPLE_SECONDS)
-
-    def sample(self) -> None:
-        memory = self.memory
-        rss = 0
-        for pid in _tree(self.root):
-            status = _proc_status(pid)
-            if not status:
-                continue
-            pss = _pss(pid)
-            rss += _kb(status.get("VmRSS")) if pss is None else pss
-            command = status.get("Name", "?").strip()
-            if not _FORK.fullmatch(command):
-                name = f"{command} {pid}"
-                memory.hwm[name] = max(memory.hwm.get(name, 0), _kb(status.get("VmHWM")))
-            if command == "java":
-                counters = _perf_counters(self.perf_dir / str(pid))
-                if counters:
-                    memory.heaps.setdefault(pid, Heap()).update(counters)
-        memory.tree_peak = max(memory.tree_peak, rss)
-        memory.samples += 1
-
-    def stop(self) -> Memory:
-        self.done.set()
-        self.join()
-        return self.memory
 
 
 # ----------------------------------------------------------------------------- one run
@@ -432,204 +241,9 @@ def run_once(label: str, lakehouse: Path, logs: Path) -> dict[str, Any]:
         other_seconds=round(wall - figures["ingest_seconds"] - figures["dbt_build_seconds"], 2),
         load_before=load_before,
         load_after=load_after,
-        memory=_memory_figures(memory),
+        memory=memory_figures(memory),
     )
     return figures
-
-
-def _memory_figures(memory: Memory) -> dict[str, Any]:
-    driver = memory.driver()
-    heap = driver[1] if driver else Heap()
-
-    def mb(value: float) -> float | None:
-        return round(value / MB, 1) if driver else None
-
-    return {
-        "pss_tree_peak_mb": round(memory.tree_peak / MB, 1),
-        # the python driver and the JVM; short-lived helpers (readlink, the launcher) left out
-        "vmhwm_mb": {k: round(v / MB, 1) for k, v in sorted(memory.hwm.items()) if v >= 100 * MB},
-        "jvm_pid": driver[0] if driver else None,
-        "jvm_heap_used_peak_mb": mb(heap.used_peak),
-        "jvm_heap_committed_peak_mb": mb(heap.committed_peak),
-        "jvm_heap_max_mb": mb(heap.max),
-        "jvm_gc_pause_seconds": round(heap.gc_seconds, 2) if driver else None,
-        "jvm_gc_count": heap.gc_count if driver else None,
-        "samples": memory.samples,
-        "heap_samples": heap.samples,
-    }
-
-
-# ----------------------------------------------------------------------------- parsing
-
-
-def _json_lines(lines: Iterable[str]) -> list[dict[str, Any]]:
-    parsed = []
-    for line in lines:
-        if not line.startswith("{"):
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            parsed.append(value)
-    return parsed
-
-
-def _at(record: dict[str, Any]) -> float:
-    """A pipeline record's time (``logged_at``, UTC) as epoch seconds."""
-    stamp = dt.datetime.fromisoformat(str(record["logged_at"])).replace(tzinfo=dt.UTC)
-    return stamp.timestamp()
-
-
-def _iso(value: Any) -> float | None:
-    if not value:
-        return None
-    stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)).timestamp()
-
-
-@dataclass
-class _Table:
-    name: str
-    start: float
-    end: float = 0.0
-    rows_loaded: int = 0
-    files: int = 0
-
-
-def phases(stdout: Sequence[str], label: str) -> dict[str, Any]:
-    """Ingest, dbt build, layers and tests of one run, from its JSON-lines stdout."""
-    objects = _json_lines(stdout)
-    records = [o for o in objects if "step" in o and "run_id" in o and "logged_at" in o]
-    tables: dict[tuple[str, str], _Table] = {}
-    builds: list[tuple[float, float]] = []
-    for record in records:
-        key = (str(record.get("domain")), str(record.get("table_name")))
-        if record.get("process") == "ingest" and record["step"] == "discover":
-            start = _at(record) - (record.get("duration_ms") or 0) / 1000
-            tables[key] = _Table(key[1], start, end=_at(record))
-        elif record.get("process") == "ingest" and record["step"] == "summary" and key in tables:
-            tables[key].end = _at(record)
-            tables[key].rows_loaded = int(record.get("rows_loaded") or 0)
-        elif record.get("process") == "ingest" and record["step"] == "load_file" and key in tables:
-            tables[key].files += 1
-        elif record["step"] == "dbt_build":
-            end = _at(record)
-            builds.append((end - (record.get("duration_ms") or 0) / 1000, end))
-    if not tables or not builds:
-        raise BenchError(
-            f"{label} run: its stdout has {len(records)} pipeline record(s) but no ingest "
-            "'discover' record or no 'dbt_build' record, which the benchmark times the phases "
-            "by: has the JSON view (python_ingest.cli.console.JsonView) or the records' steps "
-            "changed? The benchmark reads discover/summary/load_file and dbt_build records"
-        )
-    # A span of ingestion: tables ingested one after the other until the next dbt build starts.
-    spans: dict[float | None, list[_Table]] = {}
-    for table in sorted(tables.values(), key=lambda t: t.start):
-        following = min((s for s, _ in builds if s >= table.start), default=None)
-        spans.setdefault(following, []).append(table)
-    ingest = sum(
-        (until if until is not None else max(t.end for t in group)) - min(t.start for t in group)
-        for until, group in spans.items()
-    )
-    nodes = _nodes(objects)
-    layers: dict[str, dict[str, Any]] = {}
-    for node in nodes.values():
-        if node["resource_type"] not in ("model", "snapshot", "seed"):
-            continue
-        layer = layers.setdefault(
-            node["schema"], {"models": 0, "seconds": 0.0, "_starts": [], "_ends": []}
-        )
-        layer["models"] += 1
-        layer["seconds"] += node["seconds"]
-        layer["_starts"].append(node["started"])
-        layer["_ends"].append(node["finished"])
-    for layer in layers.values():
-        starts = [s for s in layer.pop("_starts") if s is not None]
-        ends = [e for e in layer.pop("_ends") if e is not None]
-        layer["span_seconds"] = round(max(ends) - min(starts), 2) if starts and ends else None
-        layer["seconds"] = round(layer["seconds"], 2)
-    tests = [n for n in nodes.values() if n["resource_type"] in ("test", "unit_test")]
-    node_starts = [n["started"] for n in nodes.values() if n["started"] is not None]
-    node_ends = [n["finished"] for n in nodes.values() if n["finished"] is not None]
-    hooks = [
-        o
-        for o in objects
-        if o.get("info", {}).get("name") == "LogHookEndLine" and isinstance(o.get("data"), dict)
-    ]
-    loaded = sum(t.rows_loaded for t in tables.values())
-    return {
-        "ingest_seconds": round(ingest, 2),
-        "ingest_tables": {
-            t.name: {
-                "seconds": round(t.end - t.start, 2),
-                "files": t.files,
-                "rows_loaded": t.rows_loaded,
-            }
-            for t in tables.values()
-        },
-        "bronze_rows_loaded": loaded,
-        "bronze_rows_per_second": round(loaded / ingest) if ingest > 0 else None,
-        "dbt_build_seconds": round(sum(end - start for start, end in builds), 2),
-        "dbt_builds": len(builds),
-        "dbt_nodes_span_seconds": (
-            round(max(node_ends) - min(node_starts), 2) if node_starts and node_ends else None
-        ),
-        "dbt_hooks_seconds": round(
-            sum(float(h["data"].get("execution_time") or 0) for h in hooks), 2
-        ),
-        "dbt_full_parse": any(
-            o.get("info", {}).get("name") == "UnableToPartialParse" for o in objects
-        ),
-        "layers": dict(sorted(layers.items())),
-        "tests": {
-            "seconds": round(sum(n["seconds"] for n in tests), 2),
-            "data_tests": sum(1 for n in tests if n["resource_type"] == "test"),
-            "unit_tests": sum(1 for n in tests if n["resource_type"] == "unit_test"),
-            "statuses": dict(Counter(str(n["status"]) for n in tests)),
-        },
-        "node_statuses": dict(Counter(str(n["status"]) for n in nodes.values())),
-        "slowest_nodes": {
-            uid: round(node["seconds"], 2)
-            for uid, node in sorted(nodes.items(), key=lambda kv: -kv[1]["seconds"])[:20]
-        },
-    }
-
-
-def _nodes(objects: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The finished dbt nodes (models, tests, unit tests...) by unique id."""
-    nodes: dict[str, dict[str, Any]] = {}
-    for event in objects:
-        info, data = event.get("info"), event.get("data")
-        if not isinstance(info, dict) or not isinstance(data, dict):
-            continue
-        if info.get("name") not in _NODE_EVENTS or not isinstance(data.get("node_info"), dict):
-            continue
-        node = data["node_info"]
-        result: dict[str, Any] = (
-            data["run_result"] if isinstance(data.get("run_result"), dict) else {}
-        )
-        seconds = data.get("execution_time", result.get("execution_time"))
-        nodes[str(node.get("unique_id"))] = {
-            "resource_type": node.get("resource_type"),
-            "schema": (node.get("node_relation") or {}).get("schema") or "?",
-            "seconds": float(seconds or 0.0),
-            "status": data.get("status") or result.get("status") or node.get("node_status"),
-            "started": _iso(node.get("node_started_at")),
-            "finished": _iso(node.get("node_finished_at")),
-        }
-    return nodes
-
-
-def summary_rows(stderr: Iterable[str]) -> dict[str, int]:
-    """Rows per layer from the run's summary table(s) on stderr (summed over blocks)."""
-    rows: Counter[str] = Counter()
-    for line in stderr:
-        match = _SUMMARY_ROW.match(line)
-        if match and match["layer"] != "layer":
-            rows[match["layer"]] += int(match["rows"].replace(",", ""))
-    return dict(rows)
 
 
 # ----------------------------------------------------------------------------- report

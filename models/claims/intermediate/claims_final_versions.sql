@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key='claim_id',
+        tblproperties={'delta.enableDeletionVectors': 'true'},
         on_schema_change='append_new_columns',
     )
 }}

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key='roster_row_id',
+        tblproperties={'delta.enableDeletionVectors': 'true'},
     )
 }}
 

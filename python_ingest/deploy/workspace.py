@@ -82,7 +82,7 @@ def upload_landing_files(
     except NotFound as err:
         raise ConfigError(
             f"volume {volume} does not exist: deploy the bundle to this target (sit, prod) or "
-            "ask a workspace admin to create it for dev (README, 'Deploy to Databricks'), then "
+            "ask a workspace admin to create it for dev (docs/deploy.md, 'Prerequisites'), then "
             "retry"
         ) from err
     if not source.is_dir():

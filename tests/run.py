@@ -94,6 +94,7 @@ def _flatten(suite: unittest.TestSuite) -> list[unittest.TestCase]:
 
 
 _MODULE_SECONDS: dict[str, float] = {}
+_TEST_SECONDS: dict[str, float] = {}
 _CLOCK = [time.monotonic()]  # end of the previous test
 
 
@@ -105,6 +106,7 @@ class _TimedResult(unittest.TextTestResult):
         now = time.monotonic()
         module = test.id().rsplit(".", 2)[0]
         _MODULE_SECONDS[module] = _MODULE_SECONDS.get(module, 0.0) + now - _CLOCK[0]
+        _TEST_SECONDS[test.id()] = now - _CLOCK[0]
         _CLOCK[0] = now
 
 
@@ -118,6 +120,9 @@ def _print_module_times() -> None:
     print("slowest test modules (seconds, class set-up included):", flush=True)
     for module, seconds in slowest[:12]:
         print(f"  {seconds:7.1f}  {module}", flush=True)
+    print("slowest tests (seconds, the first of a class includes its set-up):", flush=True)
+    for test_id, seconds in sorted(_TEST_SECONDS.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  {seconds:7.1f}  {test_id.removeprefix('tests.')}", flush=True)
 
 
 def run_worker(group: str, pattern: str | None, result_file: Path) -> int:

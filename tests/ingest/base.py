@@ -21,7 +21,7 @@ CUSTOMER_HEADER = "customer_id,full_name,birth_date,balance_amount,updated_at\n"
 
 
 class IngestTestCase(SparkTestCase):
-    """Each test starts with empty fixture tables, ledger rows and landing folders."""
+    """Each test starts with empty fixture tables, an empty ledger and empty landing folders."""
 
     names = Names.for_target("local")
     project: Path = PROJECT
@@ -36,12 +36,9 @@ class IngestTestCase(SparkTestCase):
             folder = landing_dir(self.names, self.contracts[table])
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
-        ledger = self.names.table(*LEDGER_TABLE)
-        if self.spark.catalog.tableExists(ledger):
-            self.spark.sql(
-                f"delete from {ledger} where table_name in "
-                f"({', '.join(repr('bronze.' + t) for t in self.tables)})"
-            )
+        # The whole ledger goes (the first ingest creates it again): a DELETE of the tables'
+        # rows rewrote its files, 0.5 s per test against 0.06 s for the drop.
+        self.spark.sql(f"drop table if exists {self.names.table(*LEDGER_TABLE)}")
 
     def deliver(self, table: str, name: str, content: bytes | str, *, age_s: float = 0) -> Path:
         """Write a file into the table's landing folder (optionally with an older mtime)."""

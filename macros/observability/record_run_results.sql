@@ -58,7 +58,8 @@
         comment 'dbt node results per invocation (data-ops on-run-end hook); join gold.pipeline_logs on run_id.'
         tblproperties (
             'delta.autoOptimize.autoCompact' = 'true',
-            'delta.checkpointInterval' = '100'
+            'delta.checkpointInterval' = '100',
+            'delta.dataSkippingNumIndexedCols' = '2'
         )
     {%- endset -%}
     {% do run_query(create_sql) %}

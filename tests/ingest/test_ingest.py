@@ -644,6 +644,7 @@ class HousekeepingTest(IngestTestCase):
         for table in (ledger, "gold.pipeline_logs"):
             self.assertEqual(self._auto_compact(table), "true", table)
             self.assertEqual(self._property(table, "delta.checkpointInterval"), "100", table)
+            self.assertEqual(self._property(table, "delta.dataSkippingNumIndexedCols"), "2", table)
 
         # A ledger from before auto compaction (property unset) gets it on the next run, and
         # Delta then compacts its small files (threshold lowered from 50 to 2 for the test:
